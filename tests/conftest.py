@@ -1,0 +1,16 @@
+"""Shared fixtures: local HTTP sites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.httpserver import LocalSite
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    """A fresh local HTTP server on its own port."""
+    with LocalSite("site") as s:
+        yield s
