@@ -62,7 +62,10 @@ class LocalSite:
         self._stop = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.site = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval lets stop() return quickly.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
