@@ -82,6 +82,28 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & _MASK).bit_count()
 
 
+def related_stories(
+    fp: int,
+    *,
+    credited_story: int | None,
+    crediting_story: int | None,
+    candidates: Iterable[tuple[int, int]],
+) -> list[int]:
+    """Every story an article belongs to, best first: its credited original's, a crediting
+    copy's, then candidates (story_id, fingerprint) within NEAR_DUPLICATE_BITS, nearest first.
+
+    More than one means those stories are one: the article bridges them.
+    """
+    linked = [s for s in (credited_story, crediting_story) if s is not None]
+    near = sorted(
+        (distance, index, story_id)
+        for index, (story_id, other) in enumerate(candidates)
+        if (distance := hamming(fp, other)) <= NEAR_DUPLICATE_BITS
+    )
+    linked.extend(story_id for _, _, story_id in near)
+    return list(dict.fromkeys(linked))
+
+
 def pick_story(
     fp: int,
     *,
@@ -92,16 +114,10 @@ def pick_story(
     """The story an article joins: its credited original's, a crediting copy's, or the nearest
     candidate (story_id, fingerprint) within NEAR_DUPLICATE_BITS (first wins a tie); None: new.
     """
-    if credited_story is not None:
-        return credited_story
-    if crediting_story is not None:
-        return crediting_story
-    best: tuple[int, int] | None = None
-    for story_id, other in candidates:
-        distance = hamming(fp, other)
-        if distance <= NEAR_DUPLICATE_BITS and (best is None or distance < best[0]):
-            best = (distance, story_id)
-    return best[1] if best else None
+    related = related_stories(
+        fp, credited_story=credited_story, crediting_story=crediting_story, candidates=candidates
+    )
+    return related[0] if related else None
 
 
 def _normal_escape(match: re.Match[str]) -> str:

@@ -184,6 +184,11 @@ class StoredArticle:
     author: str | None = None
     image: str | None = None
     credit_url: str | None = None
+    # set by the tagging stage; None until the article is tagged
+    detected_language: str | None = None
+    relevant: bool | None = None
+    relevance: float | None = None
+    summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,11 +38,11 @@ def parse_feed(source: Source, response: Response, *, now: datetime) -> Discover
     # A file object, never bytes or str: feedparser treats strings as paths or URLs.
     parsed = feedparser.parse(io.BytesIO(response.content), response_headers=headers)
     entries: list[Mapping[str, Any]] = list(parsed.entries)
-    if not entries:
-        _check_empty(response, parsed)
     feed: Mapping[str, Any] = parsed.feed
     language = language_code(feed.get("language"))
     items = tuple(_items(source, response.url, entries, language, now))
+    if not items:  # nothing usable: say why, unless it is a valid, empty feed
+        _check_empty(response, parsed)
     return Discovery(items=items, title=_text(feed, "title"))
 
 

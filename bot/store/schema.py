@@ -1,0 +1,170 @@
+"""Storage: the table definitions every query in bot/store is written against.
+
+In: nothing. Out: `metadata` and one `Table` per stored thing. The Alembic
+migrations in `migrations/versions/` create exactly this schema; a test checks
+that the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC and always read back with tzinfo=UTC.
+
+    SQLite keeps no offset and returns naive values, so every value is converted to
+    UTC before it is written; naive values are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC; SQLite gets the naive UTC wall time."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} (a timezone is required)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach or normalise to UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class JsonList(TypeDecorator[tuple[str, ...]]):
+    """A tuple of strings stored as a JSON array in a text column (portable everywhere)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Encode as a JSON array, keeping non-ASCII text readable."""
+        return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
+        """Decode the JSON array back into a tuple."""
+        return None if value is None else tuple(str(item) for item in json.loads(value))
+
+
+# Named constraints let later migrations alter them on every backend (SQLite batch mode).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("language", String(20), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("feed_url", Text),
+    Column("next_check_at", UtcDateTime),
+    Column("consecutive_errors", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_error_at", UtcDateTime),
+    Column("last_success_at", UtcDateTime),
+    Column("last_polled_at", UtcDateTime),
+    Column("failing_since", UtcDateTime),
+    # Leases for several workers sharing one PostgreSQL database.
+    Column("locked_by", String(200)),
+    Column("locked_until", UtcDateTime),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id"), nullable=False, index=True),
+    Column("source", String(200), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("canonical_url", Text, nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("lead", Text),
+    Column("published_at", UtcDateTime, index=True),
+    Column("fetched_at", UtcDateTime, nullable=False, index=True),
+    Column("author", Text),
+    Column("site", Text),
+    Column("language", String(20)),
+    Column("image", Text),
+    Column("fingerprint", BigInteger, nullable=False),
+    Column("credit_url", Text, index=True),
+    # Written by the tagging stage; NULL until the article has been tagged.
+    Column("detected_language", String(20)),
+    Column("relevant", Boolean),
+    Column("relevance", Float),
+    Column("summary", Text),
+    Column("tagged_at", UtcDateTime),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("tag_id", String(100), primary_key=True),
+    Column("facet", String(20), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("evidence", JsonList, nullable=False),
+    Index("ix_article_tags_tag_id", "tag_id"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("canonical_url", Text, nullable=False, unique=True),
+    Column("source", String(200), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
