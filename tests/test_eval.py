@@ -406,3 +406,11 @@ def test_duta_eval_reports_a_missing_set(
     monkeypatch.setenv("DUTA_TAXONOMY", str(TAXONOMY))
     assert main(["eval", "--data", str(tmp_path)]) == 1
     assert f"{tmp_path}: no evaluation files" in capsys.readouterr().err
+
+
+def test_the_held_out_set_loads_and_is_balanced() -> None:
+    """The blind set (never tuned on) stays well-formed; its scores are reported, not asserted."""
+    docs = load_eval_set(Path(__file__).parent / "data" / "holdout")
+    assert len(docs) == 60
+    assert {d.language for d in docs} == {"id", "en", "vi"}
+    assert 0.5 <= sum(d.relevant for d in docs) / len(docs) <= 0.7

@@ -1,4 +1,4 @@
-"""End to end: poll cycles over local copies of the seed sites, into a real SQLite store."""
+"""End to end: poll cycles over local copies of the seed sites, into real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -55,9 +55,9 @@ class Harness:
         return await self.pipeline.poll(sources)
 
 
-def local_settings(tmp_path: Path, workers: int = 0) -> Settings:
+def local_settings(db_url: str, workers: int = 0) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'duta.db'}",
+        database_url=db_url,
         extract_workers=workers,
         fetch=FetchSettings(
             allow_private_networks=True,
@@ -88,8 +88,8 @@ async def _harness(settings: Settings, clock: Clock) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
-    async for h in _harness(local_settings(tmp_path), clock):
+async def harness(db_url: str, clock: Clock) -> AsyncIterator[Harness]:
+    async for h in _harness(local_settings(db_url), clock):
         yield h
 
 
@@ -100,9 +100,9 @@ def faults() -> Iterator[LocalSite]:
 
 
 async def test_first_cycle_stores_every_article_once(
-    tmp_path: Path, seed_sites: SeedSites, clock: Clock
+    db_url: str, seed_sites: SeedSites, clock: Clock
 ) -> None:
-    settings = local_settings(tmp_path, workers=2)  # the real process pool, both cores
+    settings = local_settings(db_url, workers=2)  # the real process pool, both cores
     async for h in _harness(settings, clock):
         cycle = await h.poll(seed_sites.sources())
         assert {r.source: r.outcome for r in cycle.reports} == {

@@ -9,10 +9,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import multiprocessing
-import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing
@@ -37,32 +35,6 @@ NOW = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 HANOI = timezone(timedelta(hours=7))
 DAY = timedelta(days=1)
 TABLES = {"sources", "stories", "articles", "article_tags", "rejections", "alembic_version"}
-
-
-def _postgres_url(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    admin = make_engine(database_url(admin_url)).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"duta_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL naming an empty database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/data/duta.db"
-        return
-    admin_url = os.environ.get("DUTA_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip("DUTA_TEST_POSTGRES_URL is not set")
-    yield from _postgres_url(admin_url)
 
 
 @pytest.fixture
@@ -558,10 +530,8 @@ def test_label_hides_the_password(db_url: str) -> None:
         assert str(password) not in label and "***" in label
 
 
-def test_wrong_password_error_hides_it() -> None:
-    admin_url = os.environ.get("DUTA_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip("DUTA_TEST_POSTGRES_URL is not set")
+def test_wrong_password_error_hides_it(postgres_admin_url: str) -> None:
+    admin_url = postgres_admin_url
     wrong = database_url(admin_url).set(password="not-the-Password-42")
     with pytest.raises(StoreError, match="password authentication failed") as caught:
         Store.open(wrong.render_as_string(hide_password=False))
