@@ -51,13 +51,7 @@ def load_sources(path: Path) -> tuple[Source, ...]:
 
 def parse_sources(text: str, path: str = "sources.yaml") -> tuple[Source, ...]:
     """Validate the YAML text of a sources file."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"not valid YAML: {problem}", path=path, line=line) from exc
+    root = compose_yaml(text, path)
     if not isinstance(root, yaml.MappingNode):
         line = root.start_mark.line + 1 if root is not None else 1
         raise ConfigError("expected a mapping with a `sources:` list", path=path, line=line)
@@ -71,6 +65,17 @@ def parse_sources(text: str, path: str = "sources.yaml") -> tuple[Source, ...]:
     sources = tuple(_source(node, defaults, path) for node in entries[1].value)
     _check_unique(sources, entries[1].value, path)
     return sources
+
+
+def compose_yaml(text: str, path: str) -> yaml.Node | None:
+    """The YAML node tree of `text` (line numbers kept); bad YAML is a ConfigError."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"not valid YAML: {problem}", path=path, line=line) from exc
 
 
 Entry = tuple[yaml.Node, yaml.Node]  # (key node, value node)

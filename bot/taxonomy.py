@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.config import compose_yaml
 from bot.errors import ConfigError
 
 FACETS = ("theme", "partner", "org", "event", "place")
@@ -261,13 +262,7 @@ class _Reader:
         return ConfigError(message, path=self.path, line=_line(node), field=field_name)
 
     def read(self, text: str) -> Taxonomy:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ConfigError(f"not valid YAML: {problem}", path=self.path, line=line) from exc
+        root = compose_yaml(text, self.path)
         if not isinstance(root, yaml.MappingNode):
             raise ConfigError("expected a mapping with a `nodes:` list", path=self.path, line=1)
         top = self.mapping(root, ("version", "contexts", "relevance", "nodes"), "")

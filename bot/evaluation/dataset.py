@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from bot.config import compose_yaml
 from bot.errors import ConfigError
 from bot.evaluation.scoring import EvalDoc
 
@@ -40,13 +41,7 @@ def _read_file(path: Path) -> list[EvalDoc]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", path=str(path)) from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"not valid YAML: {problem}", path=str(path), line=line) from exc
+    root = compose_yaml(text, str(path))
     reader = _DocReader(str(path), language=path.stem)
     return reader.documents(root)
 
