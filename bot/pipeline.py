@@ -89,6 +89,9 @@ class Pipeline:
         self.clock = clock
         self.on_article = on_article
         self._story_lock = asyncio.Lock()  # story linking sees every earlier insert
+        # (story_id, fingerprint) of the recent window, loaded once per cycle and kept
+        # current as articles are added, so linking does not rescan the table per article
+        self._fingerprints: list[tuple[int, int]] | None = None
 
     async def poll(
         self,
@@ -99,6 +102,7 @@ class Pipeline:
         """Poll `sources` concurrently (bounded) and report on each."""
         started = time.monotonic()
         limit = asyncio.Semaphore(self.settings.source_concurrency)
+        self._fingerprints = None  # see what other workers stored since the last cycle
 
         async def one(source: Source) -> SourceReport:
             async with limit:
@@ -240,18 +244,27 @@ class Pipeline:
         proves they are one story, so they are merged into the oldest.
         """
         now = self.clock()
+        if self._fingerprints is None:
+            self._fingerprints = self.store.recent_fingerprints(now - STORY_WINDOW)
         related = dedup.related_stories(
             article.fingerprint,
             credited_story=(
                 self.store.story_of_url(article.credit_url) if article.credit_url else None
             ),
             crediting_story=self.store.story_crediting(article.canonical_url),
-            candidates=self.store.recent_fingerprints(now - STORY_WINDOW),
+            candidates=self._fingerprints,
         )
         story = min(related) if related else None
         if story is not None and len(related) > 1:
-            self.store.merge_stories(story, [s for s in related if s != story])
-        return self.store.add_article(article, story_id=story, now=now)
+            merged = set(related) - {story}
+            self.store.merge_stories(story, sorted(merged))
+            self._fingerprints = [
+                (story if sid in merged else sid, fp) for sid, fp in self._fingerprints
+            ]
+        stored = self.store.add_article(article, story_id=story, now=now)
+        if stored is not None:
+            self._fingerprints.append((stored.story_id, article.fingerprint))
+        return stored
 
     async def _tag(self, article: StoredArticle) -> None:
         if self.tagger is None:

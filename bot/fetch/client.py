@@ -48,7 +48,10 @@ class Fetcher:
             transport=transport,
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
-            limits=httpx.Limits(max_connections=max(1, settings.total_concurrency)),
+            # few idle connections: httpcore rescans its whole pool on every request
+            limits=httpx.Limits(
+                max_connections=max(1, settings.total_concurrency), max_keepalive_connections=8
+            ),
             follow_redirects=False,  # every hop is checked against the URL policy
             event_hooks={"response": [_stop_at_redirect]},
         )
