@@ -210,3 +210,60 @@ class Tagging:
     relevant: bool  # about Vietnam's foreign relations
     relevance: float  # the score behind `relevant`
     tags: tuple[Tag, ...]
+
+
+# --- Telegram: chats, subscriptions and the outbox -------------------------------------
+
+DeliveryMode = Literal["instant", "daily", "weekly"]
+DELIVERY_MODES: tuple[DeliveryMode, ...] = ("instant", "daily", "weekly")
+UiLanguage = Literal["en", "id", "vi"]
+UI_LANGUAGES: tuple[UiLanguage, ...] = ("en", "id", "vi")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's preferences: UI language, time zone, digest time and quiet hours."""
+
+    chat_id: int
+    kind: str = "private"  # private | group | supergroup | channel
+    title: str | None = None
+    language: UiLanguage = "en"
+    timezone: str = "Asia/Ho_Chi_Minh"  # IANA name
+    digest_time: str = "08:00"  # local HH:MM for daily and weekly digests
+    digest_weekday: int = 0  # weekly digests: 0 = Monday
+    quiet_start: str | None = None  # local HH:MM; instant alerts wait until quiet_end
+    quiet_end: str | None = None
+    active: bool = True  # False after the bot was blocked or removed
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One topic followed by one chat (and forum topic thread), in one mode."""
+
+    chat_id: int
+    topic: str  # taxonomy id, e.g. "partner/jp"
+    mode: DeliveryMode = "instant"
+    thread_id: int | None = None  # forum topic where the subscription was made
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A rendered message waiting in (or sent from) the outbox."""
+
+    id: int
+    chat_id: int
+    thread_id: int | None
+    text: str  # Telegram HTML, already escaped and under 4096 characters
+    kind: str  # alert | digest
+    preview_url: str | None = None  # the link to preview; None disables previews
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """A stored article waiting for (or shown in) a chat's digest."""
+
+    article: StoredArticle
+    tags: tuple[Tag, ...]
+    also_in: tuple[str, ...] = ()  # sites of other copies of the same story

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import dedup, schedule
+from bot.delivery import route_article
 from bot.discover import discover, parse_feed, select_items
 from bot.errors import DutaError, FetchError, NotModified, ParseError
 from bot.fetch import Fetcher
@@ -92,6 +93,10 @@ class Pipeline:
         # (story_id, fingerprint) of the recent window, loaded once per cycle and kept
         # current as articles are added, so linking does not rescan the table per article
         self._fingerprints: list[tuple[int, int]] | None = None
+        # tagged articles of this cycle, routed to subscribers once the cycle is over:
+        # by then every copy found in the cycle has joined its story, so a story
+        # reaches a chat once even when its copies arrive together
+        self._to_route: list[tuple[StoredArticle, Tagging]] = []
 
     async def poll(
         self,
@@ -112,7 +117,20 @@ class Pipeline:
             return report
 
         reports = await asyncio.gather(*(one(s) for s in sources))
+        await asyncio.to_thread(self._route_cycle)
         return CycleReport(tuple(reports), time.monotonic() - started)
+
+    def _route_cycle(self) -> None:
+        """Queue alerts and digest items for this cycle's relevant articles."""
+        pending, self._to_route = self._to_route, []
+        if self.tagger is None:
+            return
+        now = self.clock()
+        for article, tagging in pending:
+            current = self.store.get_article(article.id)  # its story may have been merged
+            if current is not None:
+                story = replace(article, story_id=current.story_id)
+                route_article(self.store, self.tagger.taxonomy, story, tagging, now)
 
     async def poll_source(self, source: Source) -> SourceReport:
         """Poll one source; every failure becomes an ERROR report and backoff."""
@@ -232,7 +250,7 @@ class Pipeline:
         async with self._story_lock:
             stored = await asyncio.to_thread(self._link_and_add, article)
         if stored is not None:
-            await self._tag(stored)
+            stored = await self._tag(stored)
             if self.on_article is not None:
                 self.on_article(stored)
         return stored
@@ -266,13 +284,26 @@ class Pipeline:
             self._fingerprints.append((stored.story_id, article.fingerprint))
         return stored
 
-    async def _tag(self, article: StoredArticle) -> None:
+    async def _tag(self, article: StoredArticle) -> StoredArticle:
+        """Tag, summarise and store the result; route relevant articles to subscribers."""
         if self.tagger is None:
-            return
+            return article
         tagging, summary = tag_article(self.tagger, article)
-        await asyncio.to_thread(
-            self.store.set_tagging, article.id, tagging, summary, now=self.clock()
+        tagged = replace(
+            article,
+            detected_language=tagging.language,
+            relevant=tagging.relevant,
+            relevance=tagging.relevance,
+            summary=summary,
         )
+        await asyncio.to_thread(self._record_tagging, tagged, tagging)
+        return tagged
+
+    def _record_tagging(self, article: StoredArticle, tagging: Tagging) -> None:
+        assert self.tagger is not None and article.summary is not None
+        self.store.set_tagging(article.id, tagging, article.summary, now=self.clock())
+        if tagging.relevant:
+            self._to_route.append((article, tagging))
 
     async def _succeeded(
         self,

@@ -12,6 +12,19 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 
+# The Telegram Bot API emulator the tests start: Node.js, and npm packages from the lock file.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "== installing Node.js (apt)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d tests/emulator/node_modules/telegram-test-api ] \
+    || [ tests/emulator/package-lock.json -nt tests/emulator/node_modules/.package-lock.json ]; then
+    echo "== installing the Telegram emulator (npm ci)"
+    npm ci --prefix tests/emulator --no-audit --no-fund --loglevel=error
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

@@ -1,7 +1,8 @@
-"""Shared fixtures: local HTTP sites."""
+"""Shared fixtures: local HTTP sites, PostgreSQL, the Bot API emulator."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 
 from tests.httpserver import LocalSite
 from tests.postgres import fresh_database, postgres_server
+
+# python-telegram-bot 22: durations as timedelta (the product sets the same in bot.telegram)
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 @pytest.fixture(scope="session")
@@ -35,4 +39,5 @@ def site() -> Iterator[LocalSite]:
         yield s
 
 
+from tests.emulator import emulator_fixture, emulator_server_fixture  # noqa: E402, F401
 from tests.sites import seed_sites_fixture  # noqa: E402, F401  (the `seed_sites` fixture)

@@ -166,3 +166,23 @@ def test_a_wrong_sources_file_names_file_line_and_field(tmp_path: Path) -> None:
         "got 'feed'"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_digest_prints_stored_articles_by_theme(
+    env: dict[str, str], seed_sites: SeedSites, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest"]) == 0
+    assert capsys.readouterr().out == "nothing stored in the last 24h\n"
+    main(["poll", "--once"])
+    capsys.readouterr()
+
+    assert main(["digest", "--since", "1d", "--topic", "partner/jp", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    japan = {a.story for a in seed_sites.expected_articles() if "Nhật" in a.title}
+    assert japan and "<b>" not in out
+    stories = [a for a in seed_sites.expected_articles() if a.story in japan and a.title in out]
+    assert len({a.story for a in stories}) == len(japan), out  # every Japan story, once
+    assert "Giá vàng" not in out and "V-League" not in out
+
+    assert main(["digest", "--topic", "partner/xx"]) == 1
+    assert "unknown topic partner/xx" in capsys.readouterr().err

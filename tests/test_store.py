@@ -34,7 +34,18 @@ from bot.store.schema import metadata
 NOW = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 HANOI = timezone(timedelta(hours=7))
 DAY = timedelta(days=1)
-TABLES = {"sources", "stories", "articles", "article_tags", "rejections", "alembic_version"}
+TABLES = {
+    "sources",
+    "stories",
+    "articles",
+    "article_tags",
+    "rejections",
+    "alembic_version",
+    "chats",
+    "subscriptions",
+    "outbox",
+    "digest_items",
+}
 
 
 @pytest.fixture

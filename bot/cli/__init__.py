@@ -15,7 +15,7 @@ from bot import __version__
 from bot.errors import DutaError
 from bot.settings import Settings
 
-SUBCOMMANDS = ("run", "poll", "sources", "retag", "taxonomy", "tag", "eval")
+SUBCOMMANDS = ("run", "poll", "digest", "sources", "retag", "taxonomy", "tag", "eval", "health")
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

@@ -1,8 +1,9 @@
 """Storage: the table definitions every query in bot/store is written against.
 
-In: nothing. Out: `metadata` and one `Table` per stored thing. The Alembic
-migrations in `migrations/versions/` create exactly this schema; a test checks
-that the two agree.
+In: nothing. Out: `metadata` and one `Table` per stored thing: the pipeline's sources,
+stories, articles, tags and rejections; Telegram's chats, subscriptions, outbox and
+digest items. The Alembic migrations in `migrations/versions/` create exactly this
+schema; a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 
@@ -167,4 +169,97 @@ rejections = Table(
     Column("url", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+# --- Telegram: chats, subscriptions, the outbox and digest items ------------------------
+# Thread columns hold 0 for "no forum topic": a NOT NULL column keeps the unique
+# constraints meaningful (NULLs never collide); the queries expose None.
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),
+    Column("title", Text),
+    Column("language", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("digest_time", String(5), nullable=False),
+    Column("digest_weekday", Integer, nullable=False),
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+    Column("active", Boolean, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_failure", Text),
+    Column("last_failure_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("migrated_to", BigInteger),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, ForeignKey("chats.chat_id"), nullable=False),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("mode", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", BigInteger),
+    UniqueConstraint("chat_id", "thread_id", "topic", name="uq_subscriptions_chat_thread_topic"),
+    Index("ix_subscriptions_topic", "topic"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, ForeignKey("chats.chat_id"), nullable=False),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("kind", String(10), nullable=False),
+    # 'alert:{chat}:{thread}:{story}', 'digest:{chat}:{thread}:{mode}:{day}:{part}', and
+    # '{key}/{i}' for the parts of a split message: one row per key, ever.
+    Column("dedup_key", String(300), nullable=False, unique=True),
+    Column("story_id", Integer),
+    Column("article_id", Integer),
+    # Send order within a chat is (batch, seq, id): `batch` is the id of the first row
+    # enqueued together (a digest's parts), so a split row's parts keep their place.
+    Column("batch", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("preview_url", Text),
+    # pending | sent | failed | split (replaced by its parts; kept for its dedup key)
+    Column("status", String(10), nullable=False),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("telegram_message_id", BigInteger),
+    Column("sent_at", UtcDateTime),
+    Column("failed_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    # Leases for several senders sharing one PostgreSQL database.
+    Column("locked_by", String(200)),
+    Column("locked_until", UtcDateTime),
+    Index("ix_outbox_chat_order", "chat_id", "status", "batch", "seq", "id"),
+    Index("ix_outbox_status_not_before", "status", "not_before"),
+    Index("ix_outbox_article_id", "article_id"),
+)
+
+digest_items = Table(
+    "digest_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, ForeignKey("chats.chat_id"), nullable=False),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("mode", String(10), nullable=False),
+    Column("story_id", Integer, nullable=False),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("digested_at", UtcDateTime),
+    UniqueConstraint("chat_id", "thread_id", "story_id", name="uq_digest_items_chat_thread_story"),
+    Index("ix_digest_items_due", "chat_id", "thread_id", "mode", "digested_at"),
 )

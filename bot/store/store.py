@@ -10,14 +10,30 @@ from __future__ import annotations
 from typing import Self
 
 from bot.store.articles import ArticleQueries
+from bot.store.chats import ChatQueries
+from bot.store.digests import DigestQueries
 from bot.store.engine import database_url, make_engine, translated
 from bot.store.migrate import upgrade
+from bot.store.outbox import OutboxQueries
 from bot.store.sources import SourceQueries
+from bot.store.subscriptions import SubscriptionQueries
 from bot.store.tagging import TaggingQueries
 
 
-class Store(SourceQueries, ArticleQueries, TaggingQueries):
-    """Duta's database: sources, articles, stories, rejections and tags."""
+class Store(
+    SourceQueries,
+    ArticleQueries,
+    TaggingQueries,
+    ChatQueries,
+    SubscriptionQueries,
+    OutboxQueries,
+    DigestQueries,
+):
+    """Duta's database: the pipeline's articles and tags, and what Telegram delivery needs.
+
+    Sources, articles, stories, rejections and tags; chats, subscriptions, digest items
+    and the outbox.
+    """
 
     @classmethod
     def open(cls, url: str) -> Self:

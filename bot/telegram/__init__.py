@@ -1,0 +1,1 @@
+"""Telegram: the only package that imports python-telegram-bot — handlers, rendering, sender."""
