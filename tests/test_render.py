@@ -24,7 +24,7 @@ from bot.digest import DigestSection, sections
 from bot.models import DigestEntry, StoredArticle, Tag
 from bot.taxonomy import Taxonomy, load_taxonomy
 from bot.telegram import render
-from bot.telegram.render import split_message
+from bot.telegram.split import MAX_ENTITIES, split_message
 from bot.telegram.topics import topic_label
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,7 +291,7 @@ def test_long_digest_splits_between_items_and_keeps_every_item_once(taxonomy: Ta
         lines = telegram_html(message).split("\n")
         assert lines[-1].startswith("Tóm tắt"), "a part ends inside an item or on a heading"
         shown += [line for line in lines if line.startswith("• ")]
-        assert message.count("<a ") <= render.MAX_ENTITIES
+        assert message.count("<a ") <= MAX_ENTITIES
     assert sorted(shown) == sorted({line for line in shown})
     assert len(shown) == 150
 
@@ -414,7 +414,7 @@ def test_split_limits_formatted_spans_per_message() -> None:
     text = "\n".join(f'<a href="https://x.vn/{n}">{n}</a>' for n in range(350))
     parts = split_message(text)
     assert len(parts) == 4
-    assert all(part.count("<a ") <= render.MAX_ENTITIES for part in parts)
+    assert all(part.count("<a ") <= MAX_ENTITIES for part in parts)
 
 
 def test_split_counts_characters_as_telegram_does() -> None:

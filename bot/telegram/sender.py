@@ -62,7 +62,7 @@ from bot.errors import StoreError
 from bot.models import OutboxMessage
 from bot.store import Store
 from bot.telegram.limits import ChatPacer, SendLimits
-from bot.telegram.render import split_message
+from bot.telegram.split import split_message
 
 __all__ = ["SendLimits", "Sender"]
 

@@ -18,8 +18,8 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.models import ChatSettings, UiLanguage
 from bot.telegram.i18n import language_for, t
-from bot.telegram.render import split_message
 from bot.telegram.services import Services
+from bot.telegram.split import split_message
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
 LOG = logging.getLogger("bot.telegram")
