@@ -48,6 +48,11 @@ class Store(
             raise
         return cls(engine, parsed)
 
+    def ping(self) -> bool:
+        """True when the database answers a trivial query (health checks)."""
+        with self._read() as conn:
+            return conn.exec_driver_sql("SELECT 1").scalar() == 1
+
     def close(self) -> None:
         """Close every pooled connection; the store is unusable afterwards."""
         self._engine.dispose()
