@@ -102,6 +102,9 @@ class ParseError(DutaError):
         self.reason = reason
         super().__init__(f"{url}: {reason}")
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        return type(self), (self.url, self.reason)  # crosses the process pool intact
+
 
 class ExtractError(DutaError):
     """No usable article text could be extracted from a page."""
@@ -110,6 +113,9 @@ class ExtractError(DutaError):
         self.url = url
         self.reason = reason
         super().__init__(f"{url}: {reason}")
+
+    def __reduce__(self) -> tuple[type[ExtractError], tuple[str, str]]:
+        return type(self), (self.url, self.reason)  # crosses the process pool intact
 
 
 class StoreError(DutaError):

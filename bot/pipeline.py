@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot import dedup, schedule
 from bot.delivery import route_article
-from bot.discover import discover, parse_feed, select_items
+from bot.discover import select_items
 from bot.errors import DutaError, FetchError, NotModified, ParseError
 from bot.fetch import Fetcher
 from bot.models import (
@@ -158,12 +158,12 @@ class Pipeline:
         except NotModified as exc:
             await self._succeeded(source, None, exc.not_before_s, state.feed_url)
             return SourceReport(source.name, PollOutcome.UNCHANGED)
-        found = discover(source, response, now=now)
+        found = await self.pool.discover(source, response, now)
         feed_url = state.feed_url
         if found.feed_url is not None:  # an `auto` page names its feed: read that instead
             feed_url = found.feed_url
             response = await self.fetcher.get(feed_url)
-            found = parse_feed(source, response, now=now)
+            found = await self.pool.discover(replace(source, kind="rss"), response, now)
         items = list(found.items)
         for child in found.children:
             items.extend(await self._child_items(source, child))
@@ -175,7 +175,7 @@ class Pipeline:
         """Items of one child sitemap; a broken child is logged, not fatal."""
         try:
             response = await self.fetcher.get(url)
-            return list(discover(source, response, now=self.clock()).items)
+            return list((await self.pool.discover(source, response, self.clock())).items)
         except (FetchError, ParseError) as exc:
             log.warning("source %s: child sitemap %s skipped: %s", source.name, url, exc)
             return []

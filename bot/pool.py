@@ -1,6 +1,7 @@
-"""The process pool that runs extraction off the event loop, on every core.
+"""The process pool that runs CPU-heavy stages off the event loop, on every core.
 
-In: page bytes, URL and charset. Out: an `ExtractedPage` or a `Rejection`.
+In: page bytes, URL and charset (extraction), or a fetched feed, sitemap or listing
+(discovery). Out: an `ExtractedPage` or a `Rejection`; a `Discovery`.
 Workers start with the `forkserver` method (the parent runs threads and an event
 loop, which `fork` would copy in an undefined state) and import trafilatura once.
 """
@@ -8,12 +9,16 @@ loop, which `fork` would copy in an undefined state) and import trafilatura once
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 
+from bot.discover import discover
+from bot.errors import ParseError
 from bot.extract import extract_or_reject, warm_up
-from bot.models import ExtractedPage, Rejection
+from bot.models import Discovery, ExtractedPage, Rejection, Response, Source
 
 
 class ExtractPool:
@@ -46,6 +51,17 @@ class ExtractPool:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = self._start()
             return Rejection(url, "extraction worker crashed on this page")
+
+    async def discover(self, source: Source, response: Response, now: datetime) -> Discovery:
+        """Read a fetched feed, sitemap or listing page in a worker (feedparser is slow)."""
+        loop = asyncio.get_running_loop()
+        try:
+            job = functools.partial(discover, source, response, now=now)
+            return await loop.run_in_executor(self._executor, job)
+        except BrokenProcessPool:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._start()
+            raise ParseError(response.url, "discovery worker crashed on this document") from None
 
     def close(self) -> None:
         """Stop the workers; pending work is cancelled."""
