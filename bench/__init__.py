@@ -24,10 +24,29 @@ class Config:
     latency_s: float = 0.05  # server latency per response
     extract_workers: int = 2  # the extraction pool on a 2-core machine
     reader_workers: int = 32  # reader's update threads: Duta's default source concurrency
+    chats: int = 1000  # private chats in the delivery benchmark, one alert each
+    mix_groups: int = 150  # the group-heavy delivery mix: groups …
+    mix_private: int = 50  # … and private chats …
+    mix_messages: int = 4  # … with this many alerts each
+    ceiling_chats: int = 200  # private chats of the delivery run paced at the 30/s ceiling
+    latency_articles: int = 20  # articles (one per feed) in the latency benchmark
+    poll_interval_s: int = 60  # the sources' poll interval there (the least sources.yaml allows)
 
     @classmethod
     def make(cls, *, quick: bool, workdir: Path) -> Config:
         """The full sizes, or the `--quick` ones."""
         if quick:
-            return cls(quick=True, workdir=workdir, sources=100, articles=10_000, pages=60)
+            return cls(
+                quick=True,
+                workdir=workdir,
+                sources=100,
+                articles=10_000,
+                pages=60,
+                chats=300,
+                mix_groups=75,
+                mix_private=25,
+                mix_messages=3,
+                ceiling_chats=100,
+                latency_articles=5,
+            )
         return cls(quick=False, workdir=workdir, sources=500, articles=100_000, pages=200)

@@ -17,13 +17,13 @@ from bench import Config
 from bench.report import Row, section, table, write
 
 Result = tuple[list[Row], list[str]]
-NAMES = ("poll", "extraction", "tagging", "storage", "footprint")
+NAMES = ("poll", "extraction", "tagging", "storage", "footprint", "delivery", "latency")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the chosen benchmarks, print and write the results."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (under 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about 2.5 minutes)")
     parser.add_argument(
         "--only", action="append", choices=NAMES, help="run only this benchmark (repeatable)"
     )
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(config: Config, names: list[str]) -> Result:
     """Run the named benchmarks in a fixed order; the feed server is shared by two of them."""
-    from bench import extraction, footprint, poll, storage, tagging
+    from bench import delivery, extraction, footprint, latency, poll, storage, tagging
     from bench.feedserver import FeedServer
 
     rows: list[Row] = []
@@ -68,6 +68,8 @@ def run(config: Config, names: list[str]) -> Result:
         with FeedServer(config.sources, items=config.items, latency_s=config.latency_s) as server:
             step("poll", lambda: poll.run(config, server))
             step("footprint", lambda: footprint.run(config, server, databases))
+    step("delivery", lambda: delivery.run(config))
+    step("latency", lambda: latency.run(config))
     return rows, notes
 
 

@@ -137,13 +137,23 @@ def _page_template() -> str:
 
 def article_page(site: int, number: int) -> bytes:
     """The HTML page of entry `number` of site `site`, with menus and related links."""
-    doc = article_doc(site, number)
+    related = [(f"/a/{number - k}.html", article_doc(site, number - k).title) for k in range(1, 4)]
     published = (FEED_EPOCH + timedelta(hours=number)).isoformat()
-    body = "".join(f"<p>{escape(p)}</p>" for p in doc.paragraphs)
-    related = "".join(
-        f"<li><a href='/a/{number - k}.html'>{escape(article_doc(site, number - k).title)}</a></li>"
-        for k in range(1, 4)
+    return doc_page(
+        article_doc(site, number),
+        site=site,
+        published=published,
+        url=f"/a/{number}.html",
+        related=related,
     )
+
+
+def doc_page(
+    doc: Doc, *, site: int, published: str, url: str, related: list[tuple[str, str]]
+) -> bytes:
+    """`doc` as a news site's article page: menus, headline, sapo, body, related links."""
+    body = "".join(f"<p>{escape(p)}</p>" for p in doc.paragraphs)
+    links = "".join(f"<li><a href='{href}'>{escape(title)}</a></li>" for href, title in related)
     return (
         _page_template()
         .format(
@@ -151,10 +161,10 @@ def article_page(site: int, number: int) -> bytes:
             title=escape(doc.title, {"'": "&#39;"}),
             site=site,
             published=published,
-            url=f"/a/{number}.html",
+            url=url,
             lead=escape(doc.lead),
             body=body,
-            related=related,
+            related=links,
         )
         .encode()
     )

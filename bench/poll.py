@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +26,6 @@ from typing import Any
 import feedparser
 import httpx
 
-import bot.pipeline
 from bench import Config, seeding
 from bench.corpus import ROOT
 from bench.feedserver import FeedServer
@@ -74,25 +73,20 @@ def sequential(urls: list[str]) -> Sequential:
 
 
 @contextmanager
-def counting_parses() -> Iterator[Counter[str]]:
-    """Count the documents the pipeline hands to its parser (discover / parse_feed)."""
+def counting_parses(pool: ExtractPool) -> Iterator[Counter[str]]:
+    """Count the documents the pipeline hands to its parser (`ExtractPool.discover`)."""
     counts: Counter[str] = Counter()
-    originals = {name: getattr(bot.pipeline, name) for name in ("discover", "parse_feed")}
+    original = pool.discover
 
-    def wrap(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            counts[name] += 1
-            return function(*args, **kwargs)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        counts["discover"] += 1
+        return await original(*args, **kwargs)
 
-        return counted
-
-    for name, function in originals.items():
-        setattr(bot.pipeline, name, wrap(name, function))
+    pool.discover = counted  # type: ignore[method-assign]
     try:
         yield counts
     finally:
-        for name, function in originals.items():
-            setattr(bot.pipeline, name, function)
+        del pool.discover  # the class's method again
 
 
 def settings_for(config: Config, database: str) -> Settings:
@@ -100,7 +94,8 @@ def settings_for(config: Config, database: str) -> Settings:
     return Settings(
         database_url=database,
         taxonomy_path=ROOT / "seeds" / "taxonomy.yaml",
-        extract_workers=0,
+        # feeds are read in the pool's workers, as `duta run` does on this machine
+        extract_workers=config.extract_workers,
         fetch=FetchSettings(allow_private_networks=True),
     )
 
@@ -138,7 +133,7 @@ async def duta_cycles(settings: Settings, sources: list[Source], server: FeedSer
             server.advance()
             for _ in range(2):
                 before = (fetcher.stats.bytes, fetcher.stats.requests)
-                with counting_parses() as parses:
+                with counting_parses(pool) as parses:
                     started = time.perf_counter()
                     report = await pipeline.poll(sources)
                     wall = time.perf_counter() - started

@@ -25,6 +25,15 @@ if [ ! -d tests/emulator/node_modules/telegram-test-api ] \
     npm ci --prefix tests/emulator --no-audit --no-fund --loglevel=error
 fi
 
+# The container test builds and runs the image with buildah (no Docker engine needed).
+if ! command -v buildah >/dev/null || ! command -v podman >/dev/null \
+    || ! command -v debootstrap >/dev/null; then
+    echo "== installing buildah, podman, debootstrap (apt)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq buildah podman debootstrap >/dev/null
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

@@ -1,26 +1,45 @@
-"""Storage: per-source polling state — which sources are due, and how their polls went.
+"""Storage: per-source polling state — which sources are due, who polls them, how it went.
 
-In: the configured `Source`s and poll outcomes from the scheduler. Out: `SourceState`s
-and the names of due sources.
+In: the configured `Source`s, poll outcomes and the workers' claims. Out: `SourceState`s,
+the names of due sources and `SourceClaim`s.
+
+Workers sharing a database take due sources under a lease (`locked_by`, `locked_until`):
+on PostgreSQL the claim locks the rows it picks with FOR UPDATE SKIP LOCKED, so two
+workers pick different sources instead of waiting; on SQLite BEGIN IMMEDIATE serialises
+claims. A worker keeps the lease until the batch is polled and its articles routed,
+then releases it; recording a poll's outcome does not end it, because a worker dying
+between storing an article and routing it would otherwise lose the article's alerts.
+A lease that ran out while still set is a worker's unfinished batch: any worker claims
+it again, due or not, and is told when it was left (`SourceClaim.orphaned_at`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, case, or_, select, update
 
 from bot.errors import StoreError
 from bot.models import Source, SourceState, Validators
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, insert_ignore
 from bot.store.schema import sources as table
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 1000  # a reason is one line for /status, not a traceback
+
+
+@dataclass(frozen=True, slots=True)
+class SourceClaim:
+    """A source leased to one worker; `orphaned_at` is set when another worker left it
+    unfinished (its lease ran out, or it gave the source up while stopping)."""
+
+    name: str
+    orphaned_at: datetime | None = None
 
 
 def is_failing(state: SourceState, now: datetime, failing_after: timedelta) -> bool:
@@ -45,7 +64,12 @@ class SourceQueries(StoreBase):
             for name, source in wanted.items():
                 row = known.get(name)
                 if row is None:
-                    conn.execute(insert(table).values(**_config(source), consecutive_errors=0))
+                    # Another worker starting at the same moment may add it first.
+                    added = insert_ignore(conn, table, _config(source) | {"consecutive_errors": 0})
+                    if added is None:
+                        conn.execute(
+                            update(table).where(table.c.name == name).values(**_config(source))
+                        )
                 else:
                     values = _config(source) | _changes(row, source)
                     conn.execute(update(table).where(table.c.name == name).values(**values))
@@ -71,15 +95,75 @@ class SourceQueries(StoreBase):
         """
         query = (
             select(table.c.name)
-            .where(
-                table.c.enabled.is_(True),
-                or_(table.c.next_check_at.is_(None), table.c.next_check_at <= now),
-                or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
-            )
+            .where(table.c.enabled.is_(True), _due(now), _lease_free(now))
             .order_by(table.c.next_check_at.asc().nulls_first(), table.c.name)
         )
         with self._read() as conn:
             return list(conn.execute(query).scalars())
+
+    def claim_sources(
+        self, *, worker: str, now: datetime, limit: int, lease_s: float
+    ) -> list[SourceClaim]:
+        """Lease up to `limit` enabled sources to `worker` for `lease_s` seconds.
+
+        Sources other workers left unfinished come first, due or not; then due ones
+        with no lease, in due order.
+        """
+        if limit <= 0:
+            return []
+        orphaned = table.c.locked_until.is_not(None)
+        query = (
+            select(table.c.name, table.c.locked_until)
+            .where(table.c.enabled.is_(True), _lease_free(now), or_(_due(now), orphaned))
+            .order_by(
+                case((orphaned, 0), else_=1),
+                table.c.next_check_at.asc().nulls_first(),
+                table.c.name,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        lease = {"locked_by": worker, "locked_until": now + timedelta(seconds=lease_s)}
+        with self._write() as conn:
+            rows = conn.execute(query).all()
+            if rows:
+                names = [row.name for row in rows]
+                conn.execute(update(table).where(table.c.name.in_(names)).values(**lease))
+        return [SourceClaim(row.name, row.locked_until) for row in rows]
+
+    def claim_due_sources(
+        self, *, worker: str, now: datetime, limit: int, lease_s: float
+    ) -> list[str]:
+        """The names `claim_sources` leased to `worker`."""
+        claims = self.claim_sources(worker=worker, now=now, limit=limit, lease_s=lease_s)
+        return [claim.name for claim in claims]
+
+    def release_sources(self, names: Iterable[str], *, worker: str | None = None) -> None:
+        """End the leases on `names` (of `worker` only, when given): their work is done."""
+        self._end_leases(names, worker, {"locked_by": None, "locked_until": None})
+
+    def abandon_sources(
+        self, names: Iterable[str], *, now: datetime, worker: str | None = None
+    ) -> None:
+        """Give `names` up unfinished: the next claim, by any worker, takes them at once
+        and is told they were left (`SourceClaim.orphaned_at`)."""
+        self._end_leases(names, worker, {"locked_until": now})
+
+    def source_leases(self) -> dict[str, tuple[str | None, datetime | None]]:
+        """(locked_by, locked_until) of every source, by name."""
+        query = select(table.c.name, table.c.locked_by, table.c.locked_until)
+        with self._read() as conn:
+            return {row.name: (row.locked_by, row.locked_until) for row in conn.execute(query)}
+
+    def _end_leases(self, names: Iterable[str], worker: str | None, values: dict[str, Any]) -> None:
+        chosen = sorted(set(names))
+        if not chosen:
+            return
+        query = update(table).where(table.c.name.in_(chosen))
+        if worker is not None:  # a lease that ran out and was taken over is not ours to end
+            query = query.where(table.c.locked_by == worker)
+        with self._write() as conn:
+            conn.execute(query.values(**values))
 
     def record_success(
         self,
@@ -150,6 +234,14 @@ class SourceQueries(StoreBase):
                 new.last_error,
             )
         return new
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(table.c.next_check_at.is_(None), table.c.next_check_at <= now)
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(table.c.locked_until.is_(None), table.c.locked_until <= now)
 
 
 def _config(source: Source) -> dict[str, Any]:

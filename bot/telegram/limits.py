@@ -18,7 +18,8 @@ from aiolimiter import AsyncLimiter
 class SendLimits:
     """How fast and how persistently the sender delivers."""
 
-    overall_per_s: float = 25.0  # Telegram allows about 30 per second across all chats
+    # Telegram allows about 30 per second across all chats; 28 keeps a margin for replies
+    overall_per_s: float = 28.0
     private_per_s: float = 1.0  # one message per second per chat
     group_per_min: float = 20.0  # groups, supergroups and channels
     batch: int = 200  # outbox rows leased and held in memory at most
