@@ -13,7 +13,8 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from urllib.parse import urljoin
 
 from lxml.etree import LxmlError
@@ -27,6 +28,7 @@ from bot.models import ExtractedPage, Rejection
 # Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no
 # tz database on the machine and pickles cheaply into pool workers.
 VN_TZ: tzinfo = timezone(timedelta(hours=7), "ICT")
+FUTURE_SLACK = timedelta(days=1)  # clock skew and time-zone mistakes tolerated in dates
 
 _TITLE_XPATHS = (
     "//h1[contains(@class, 'article__title')]",
@@ -97,9 +99,18 @@ _WARM_UP_PAGE = (
 
 
 def extract(
-    html: bytes, url: str, *, charset: str | None = None, min_text_chars: int = 280
+    html: bytes,
+    url: str,
+    *,
+    charset: str | None = None,
+    min_text_chars: int = 280,
+    now: datetime | None = None,
 ) -> ExtractedPage:
-    """Extract the article text and metadata from one page, or raise ExtractError."""
+    """Extract the article text and metadata from one page, or raise ExtractError.
+
+    A publication date more than a day after `now` (default: the current time) is
+    not believed; the page's next date candidate is taken instead, if any.
+    """
     tree = _parse(html, url, charset)
     doc = _run_trafilatura(tree, url, tables=False)
     if _too_short(doc, min_text_chars) and tree.find(".//table") is not None:
@@ -116,12 +127,13 @@ def extract(
     if not title:
         raise ExtractError(url, "no title")
     base = _base_url(tree, url)
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
     return ExtractedPage(
         url=url,
         title=title,
         text=text,
         lead=_lead(tree),
-        published_at=_published_at(tree, doc),
+        published_at=_published_at(tree, doc, latest=latest),
         author=_author(tree),
         site=_meta(tree, "og:site_name") or _nfc(getattr(doc, "sitename", None)) or None,
         language=_language(tree),
@@ -132,11 +144,11 @@ def extract(
 
 
 def extract_or_reject(
-    html: bytes, url: str, charset: str | None, min_text_chars: int
+    html: bytes, url: str, charset: str | None, min_text_chars: int, now: datetime | None = None
 ) -> ExtractedPage | Rejection:
     """Like `extract`, but a page without usable text comes back as a Rejection."""
     try:
-        return extract(html, url, charset=charset, min_text_chars=min_text_chars)
+        return extract(html, url, charset=charset, min_text_chars=min_text_chars, now=now)
     except ExtractError as exc:
         return Rejection(url=url, reason=exc.reason)
 
@@ -277,20 +289,27 @@ def _author(tree: HtmlElement) -> str | None:
     return None
 
 
-def _published_at(tree: HtmlElement, doc: object) -> datetime | None:
+def _published_at(tree: HtmlElement, doc: object, *, latest: datetime) -> datetime | None:
+    """The first plausible date: not after `latest` (a CMS bug or a bait for the top)."""
+    return next((when for when in _date_candidates(tree, doc) if when <= latest), None)
+
+
+def _date_candidates(tree: HtmlElement, doc: object) -> Iterator[datetime]:
+    """Publication dates the page states, most trustworthy first."""
     for value in tree.xpath(
         "//meta[@property='article:published_time' or @itemprop='datePublished']/@content"
     ):
         parsed = _parse_iso(str(value))
         if parsed:
-            return parsed
+            yield parsed
     visible = _visible_date(tree)
     day = _parse_iso(str(getattr(doc, "date", None) or ""))
-    if day is None:
-        return visible
-    if visible and visible.date() == day.date():
-        return visible  # same day, but the page also shows the time
-    return day
+    if day is not None and visible is not None and visible.date() == day.date():
+        yield visible  # same day, but the page also shows the time
+    if day is not None:
+        yield day
+    if visible is not None:
+        yield visible
 
 
 def _parse_iso(value: str) -> datetime | None:

@@ -399,8 +399,9 @@ async def test_loopback_refused_unless_private_networks_allowed(site: LocalSite)
         literal = await fails(lambda: fetcher.get(site.url("/feed")))
         named = await fails(lambda: fetcher.get(f"http://localhost:{site.port}/feed"))
     assert isinstance(literal, UnsafeUrl) and isinstance(named, UnsafeUrl)
-    assert literal.reason == "address 127.0.0.1 is loopback"
-    assert named.reason.startswith("localhost resolves to")
+    assert literal.reason == "refused: loopback address 127.0.0.1"
+    assert named.reason.startswith("refused: loopback address ")
+    assert named.reason.endswith(" (resolved from localhost)")
     assert site.requests == []  # not even robots.txt was asked for
     async with Fetcher(local(allow_private_networks=True)) as fetcher:
         assert (await fetcher.get(site.url("/feed"))).content == RSS
@@ -410,7 +411,7 @@ async def test_cloud_metadata_address_is_refused() -> None:
     async with Fetcher(local(allow_private_networks=False)) as fetcher:
         error = await fails(lambda: fetcher.get("http://169.254.169.254/latest/meta-data/"))
     assert isinstance(error, UnsafeUrl)
-    assert error.reason == "address 169.254.169.254 is link-local"
+    assert error.reason == "refused: cloud metadata address 169.254.169.254"
 
 
 @pytest.mark.parametrize(
@@ -421,12 +422,18 @@ async def test_cloud_metadata_address_is_refused() -> None:
         ("10.1.2.3", "private"),
         ("172.16.0.1", "private"),
         ("192.168.1.10", "private"),
-        ("169.254.169.254", "link-local"),
+        ("169.254.169.254", "cloud metadata"),
+        ("169.254.1.1", "link-local"),
+        ("fd00:ec2::254", "cloud metadata"),
         ("fe80::1%eth0", "link-local"),
         ("224.0.0.251", "multicast"),
         ("0.0.0.0", "unspecified"),
         ("240.0.0.1", "reserved"),
         ("::ffff:127.0.0.1", "loopback"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 around 127.0.0.1
+        ("64:ff9b::a00:1", "private"),  # NAT64 around 10.0.0.1
+        ("64:ff9b::cba2:4be", None),  # NAT64 around a public address
+        ("not-an-ip", "unparseable"),
         ("100.64.0.1", "not globally routable"),
         ("fd00::1", "private"),
         ("203.162.4.190", None),
@@ -554,13 +561,14 @@ async def test_total_concurrency_spans_hosts(site: LocalSite) -> None:
 async def test_host_delay_spaces_request_starts(site: LocalSite) -> None:
     tracker = InFlight(hold_s=0.0)
     site.add("/page", tracker)
-    settings = local(host_concurrency=4, host_delay_s=0.2, respect_robots=False)
+    settings = local(host_concurrency=4, host_delay_s=0.4, respect_robots=False)
     async with Fetcher(settings) as fetcher:
         await asyncio.gather(*(fetcher.get(site.url("/page")) for _ in range(3)))
     arrivals = sorted(tracker.arrivals)
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(gaps) == 2
-    assert min(gaps) >= 0.18
+    # arrivals at the server also carry each connection's setup time: allow for its jitter
+    assert min(gaps) >= 0.3
 
 
 async def test_server_sees_user_agent_and_accept(site: LocalSite) -> None:

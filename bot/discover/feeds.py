@@ -1,7 +1,9 @@
 """Discovery of RSS and Atom feeds: a fetched feed Response -> FeedItems.
 
 feedparser reads the bytes (it never fetches anything itself); entries are mapped
-to FeedItems with absolute links, UTC dates and plain-text summaries.
+to FeedItems with absolute links, UTC dates and plain-text summaries. A feed whose DTD
+declares external or self-expanding entities is refused before it is parsed: those
+are attacks, never news.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def parse_feed(source: Source, response: Response, *, now: datetime) -> Discover
     """Read an RSS or Atom feed into FeedItems in document order."""
     if not response.content.strip():
         raise ParseError(response.url, "expected a feed but got an empty response")
+    danger = sniff.entity_problem(response.content)
+    if danger is not None:
+        raise ParseError(response.url, f"refused: the feed declares {danger}")
     headers = {**response.headers, "content-location": response.url}
     # A file object, never bytes or str: feedparser treats strings as paths or URLs.
     parsed = feedparser.parse(io.BytesIO(response.content), response_headers=headers)

@@ -44,6 +44,7 @@ from bot.models import Discovery, FeedItem, Response, Source
 
 MAX_INFLATED_BYTES = 20 * 1024 * 1024
 _DECLARES_ENTITY = re.compile(rb"<!ENTITY\s", re.IGNORECASE)
+_POSITION = re.compile(r",? line \d+, column \d+$")
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{2})(?:-(\d{2}))?(?![\d-])")
 
 
@@ -97,7 +98,7 @@ def _load(response: Response) -> Any:
     except etree.XMLSyntaxError as exc:
         if sniff.root_name(content) == "html" or response.content_type in sniff.HTML_TYPES:
             raise ParseError(response.url, "expected a sitemap but got an HTML page") from exc
-        raise ParseError(response.url, f"malformed XML: {exc}") from exc
+        raise ParseError(response.url, f"malformed XML: {_syntax_problem(exc)}") from exc
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise ParseError(response.url, "refused: the sitemap declares XML entities")
@@ -105,6 +106,13 @@ def _load(response: Response) -> Any:
         found = sniff.describe(replace(response, content=content))
         raise ParseError(response.url, f"expected a sitemap but got {found}")
     return root
+
+
+def _syntax_problem(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's complaint as '… at line L, column C', without its '(<string>, line 1)'."""
+    text = _POSITION.sub("", exc.msg or "").strip() or "not well-formed"
+    line, column = exc.position
+    return f"{text} at line {line}, column {column}"
 
 
 def _inflate(url: str, content: bytes) -> bytes:

@@ -3,6 +3,11 @@
 In: a URL, optional cache validators. Out: a `Response` with the final URL and the
 decoded body, or a FetchError subclass saying why there is none (NotModified,
 BlockedByRobots, TooLarge, UnsafeUrl, or a transient/permanent FetchError).
+
+Every hop of a redirect chain is checked against the URL policy before it is asked
+for, and connections are opened by `bot.fetch.network`, which connects only to the
+address it checked. Proxies from the environment are not used: a proxy would resolve
+host names itself, out of the policy's reach.
 """
 
 from __future__ import annotations
@@ -14,10 +19,18 @@ from types import TracebackType
 
 import httpx
 
-from bot.errors import BlockedByRobots, FetchError, NotModified, TooLarge
+from bot.errors import BlockedByRobots, FetchError, NotModified, TooLarge, UnsafeUrl
 from bot.fetch.body import BodyReader
 from bot.fetch.headers import REDIRECT_STATUSES, max_age_s, status_error
-from bot.fetch.policy import check_address, check_scheme
+from bot.fetch.network import (
+    GuardedBackend,
+    GuardedResolver,
+    GuardedTransport,
+    Lookup,
+    ResolveFailed,
+    system_lookup,
+)
+from bot.fetch.policy import AddressPolicy, AddressRefused, check_scheme
 from bot.fetch.politeness import Politeness
 from bot.fetch.robots import RobotsCache
 from bot.models import Response, Validators
@@ -37,21 +50,31 @@ class FetchStats:
 
 
 class Fetcher:
-    """A polite HTTP client with a size cap, conditional GET and a URL safety policy."""
+    """A polite HTTP client with a size cap, conditional GET and a URL safety policy.
+
+    `policy` defaults to the settings' (public addresses only, unless private networks
+    are allowed); `lookup` resolves host names (the system resolver by default).
+    """
 
     def __init__(
-        self, settings: FetchSettings, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: FetchSettings,
+        *,
+        policy: AddressPolicy | None = None,
+        lookup: Lookup = system_lookup,
     ) -> None:
         self.settings = settings
         self.stats = FetchStats()
+        policy = policy or AddressPolicy(allow_private=settings.allow_private_networks)
+        self._resolver = GuardedResolver(policy, lookup)
+        # few idle connections: httpcore rescans its whole pool on every request
+        limits = httpx.Limits(
+            max_connections=max(1, settings.total_concurrency), max_keepalive_connections=8
+        )
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=GuardedTransport(GuardedBackend(self._resolver), limits),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
-            # few idle connections: httpcore rescans its whole pool on every request
-            limits=httpx.Limits(
-                max_connections=max(1, settings.total_concurrency), max_keepalive_connections=8
-            ),
             follow_redirects=False,  # every hop is checked against the URL policy
             event_hooks={"response": [_stop_at_redirect]},
         )
@@ -124,12 +147,25 @@ class Fetcher:
     ) -> Response:
         """One request: policy, robots.txt and politeness first, then the exchange."""
         host = _host_key(target)
-        if not self.settings.allow_private_networks:
-            await check_address(url, target.raw_host.decode("ascii"), _port(target))
+        await self._check_address(url, target)
         if robots:
             await self._check_robots(url, target, host)
         async with self._politeness.slot(host):
             return await self._exchange(url, target, headers)
+
+    async def _check_address(self, url: str, target: httpx.URL) -> None:
+        """Refuse a hop to a non-public address before robots.txt or politeness waits.
+
+        The connection checks again, against the same remembered answer.
+        """
+        host = target.raw_host.decode("ascii")
+        timeout_s = self.settings.connect_timeout_s
+        try:
+            await self._resolver.addresses(host, _port(target), timeout_s=timeout_s)
+        except AddressRefused as exc:
+            raise UnsafeUrl(url, exc.reason) from exc
+        except ResolveFailed as exc:
+            raise FetchError(url, exc.reason, transient=True) from exc
 
     async def _check_robots(self, url: str, target: httpx.URL, host: str) -> None:
         robots_url = target.copy_with(
@@ -160,6 +196,10 @@ class Fetcher:
         except TimeoutError as exc:
             reason = f"timed out after {settings.total_timeout_s:g} s"
             raise FetchError(url, reason, transient=True) from exc
+        except AddressRefused as exc:  # the answer changed since the hop was checked
+            raise UnsafeUrl(url, exc.reason) from exc
+        except ResolveFailed as exc:
+            raise FetchError(url, exc.reason, transient=True) from exc
         except httpx.HTTPError as exc:
             raise _translate(url, exc, settings) from exc
 

@@ -3,7 +3,8 @@
 In: the words after a command (`context.args`) or a button's callback data. Out:
 values the handlers pass to the store, or `ArgumentError` naming the usage text to
 show. Everything a user types is bounded here (count and length of words, ASCII
-digits only in times), so no handler ever stores or echoes a bogus value.
+digits only in times, invisible characters dropped), so no handler ever stores or
+echoes a bogus value.
 """
 
 from __future__ import annotations
@@ -74,16 +75,27 @@ def fold_word(word: str) -> str:
     return bare.replace("đ", "d")
 
 
+def visible(text: str) -> str:
+    """`text` without control, format (zero-width, bidi overrides), private-use, surrogate
+    and unassigned characters: only what a reader can see counts as typed."""
+    return "".join(c for c in text if unicodedata.category(c)[0] != "C" or c == " ")
+
+
+def visible_words(args: Sequence[str]) -> list[str]:
+    """A command's words with invisible characters removed; words left empty are dropped."""
+    return [word for word in (visible(arg).strip() for arg in args) if word]
+
+
 def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
-    """`text` fit for quoting back: control and format characters dropped, cut to `limit`."""
-    visible = "".join(c for c in text if unicodedata.category(c)[0] != "C" or c == " ")
-    visible = " ".join(visible.split())
-    return visible if len(visible) <= limit else visible[: limit - 1] + "…"
+    """`text` fit for quoting back: invisible characters dropped, cut to `limit`."""
+    shown = " ".join(visible(text).split())
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def topic_words(args: Sequence[str]) -> list[str]:
-    """At most MAX_WORDS words that could name a topic; overlong ones are dropped."""
-    words = [w for w in args if w.strip() and len(w) <= MAX_WORD_CHARS]
+    """At most MAX_WORDS words that could name a topic: overlong ones, and those without a
+    letter or digit (every topic name has one), are dropped."""
+    words = [w for w in args if len(w) <= MAX_WORD_CHARS and any(c.isalnum() for c in w)]
     return words[:MAX_WORDS]
 
 

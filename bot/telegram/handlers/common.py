@@ -1,8 +1,9 @@
 """Telegram edge, shared by every handler: services, the chat's settings, who may change them.
 
 In: an `Update` and its context. Out: the `Services` from `bot_data`, the chat's stored
-`ChatSettings` (created on first contact), the forum thread a message belongs to, and
-replies that are split under Telegram's length limit.
+`ChatSettings` (created on first contact), the command's visible words, the forum
+thread a message belongs to, and replies that are split under Telegram's length limit
+(never empty: a command always gets an answer).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.errors import StoreError
 from bot.models import ChatSettings, UiLanguage
+from bot.telegram.commands import visible_words
 from bot.telegram.i18n import language_for, t
 from bot.telegram.services import Services
 from bot.telegram.split import split_message
@@ -29,6 +32,11 @@ _ADMINS = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 def services(context: Context) -> Services:
     """The services the application was built with."""
     return cast(Services, context.application.bot_data["services"])
+
+
+def arguments(context: Context) -> list[str]:
+    """The words after the command, invisible characters removed (see `visible_words`)."""
+    return visible_words(context.args or [])
 
 
 def thread_of(message: Message | None) -> int | None:
@@ -54,9 +62,15 @@ async def chat_settings(context: Context, chat: Chat, user: User | None) -> Chat
 async def language(update: Update, context: Context) -> UiLanguage:
     """The language to answer this update in: the chat's, else the user's."""
     chat, user = update.effective_chat, update.effective_user
+    fallback = language_for(user.language_code if user else None)
     if chat is None:
-        return language_for(user.language_code if user else None)
-    return (await chat_settings(context, chat, user)).language
+        return fallback
+    try:
+        return (await chat_settings(context, chat, user)).language
+    except StoreError as exc:
+        # the database is down: still answer (the error handler's apology above all)
+        LOG.warning("chat %s: settings unreadable, answering in %s: %s", chat.id, fallback, exc)
+        return fallback
 
 
 async def may_change(update: Update, context: Context) -> bool:
@@ -92,6 +106,10 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     message = update.effective_message
     if message is None:
         return
+    if not text.strip():
+        # Telegram refuses an empty message; failing loudly gets the user an apology
+        # from the error handler instead of silence
+        raise ValueError("a reply with no text")
     parts = split_message(text)
     for index, part in enumerate(parts):
         # a keyboard belongs under the last part only

@@ -16,12 +16,13 @@ from telegram.constants import ChatType
 
 from bot.dedup import canonical_url
 from bot.digest import sections
-from bot.models import UiLanguage
+from bot.models import ChatSettings, UiLanguage
 from bot.store import is_failing
 from bot.telegram import render
 from bot.telegram.commands import ArgumentError, parse_digest, parse_url, shorten
 from bot.telegram.handlers.common import (
     Context,
+    arguments,
     chat_settings,
     reply,
     services,
@@ -62,44 +63,55 @@ async def digest_command(update: Update, context: Context) -> None:
     if chat is None or message is None:
         return
     settings = await chat_settings(context, chat, update.effective_user)
-    lang, args = settings.language, context.args or []
+    lang, args = settings.language, arguments(context)
     try:
         request = parse_digest(args)
     except ArgumentError as exc:
         key = "error.bad_period" if exc.detail else "usage.digest"
         await reply(update, t_html(lang, key, value=shorten(args[0]) if args else ""))
         return
-    taxonomy, store = services(context).taxonomy, services(context).store
+    taxonomy = services(context).taxonomy
     ids, unknown = resolve_topics(request.words, taxonomy) if request.words else ([], [])
-    if unknown:
-        await reply(update, "\n".join(unknown_lines(unknown, lang)))
-        if not ids:
-            return
+    notes = unknown_lines(unknown, lang)
+    if unknown and not ids:
+        await reply(update, "\n".join(notes))
+        return
     # no topic named: what this chat (or forum topic) follows, else everything relevant
     topics = ids or sorted(await followed_topics(context, chat.id, thread_of(message))) or None
-    now = services(context).clock()
-    entries = await asyncio.to_thread(
-        store.digest_entries, since=now - request.period, topics=topics
-    )
-    period = _period_text(request.period)
-    if not entries:
-        if ids:
-            names = Html(topic_names(ids, taxonomy, lang))
-            await reply(update, t_html(lang, "digest.empty_topics", topics=names, period=period))
-        else:
-            await reply(update, t_html(lang, "digest.empty", period=period))
-        return
-    tz = ZoneInfo(settings.timezone)
-    title = render.digest_title(lang, now.astimezone(tz).date())
-    parts = render.digest(
-        sections(entries, now=now),
-        title=title,
-        lang=lang,
-        tz=tz,
-        labels=lambda topic, language: topic_label(taxonomy, topic, language),
-    )
+    parts = await _digest_parts(context, settings, request.period, topics, named=ids)
+    # one answer: what was not understood heads the digest instead of a message of its own
+    parts[0] = "\n".join(notes) + "\n\n" + parts[0] if notes else parts[0]
     for part in parts:
         await reply(update, part)
+
+
+async def _digest_parts(
+    context: Context,
+    settings: ChatSettings,
+    period: timedelta,
+    topics: list[str] | None,
+    *,
+    named: list[str],
+) -> list[str]:
+    """The digest of `topics` (None: every relevant article) over `period`, in parts."""
+    svc = services(context)
+    lang, now = settings.language, svc.clock()
+    entries = await asyncio.to_thread(svc.store.digest_entries, since=now - period, topics=topics)
+    tz = ZoneInfo(settings.timezone)
+    parts = render.digest(
+        sections(entries, now=now),
+        title=render.digest_title(lang, now.astimezone(tz).date()),
+        lang=lang,
+        tz=tz,
+        labels=lambda topic, language: topic_label(svc.taxonomy, topic, language),
+    )
+    if parts:
+        return parts
+    shown = _period_text(period)
+    if named:
+        names = Html(topic_names(named, svc.taxonomy, lang))
+        return [t_html(lang, "digest.empty_topics", topics=names, period=shown)]
+    return [t_html(lang, "digest.empty", period=shown)]
 
 
 def _period_text(period: timedelta) -> str:
@@ -119,7 +131,7 @@ async def why_command(update: Update, context: Context) -> None:
         return
     lang = (await chat_settings(context, chat, update.effective_user)).language
     try:
-        url = parse_url(context.args or [])
+        url = parse_url(arguments(context))
     except ArgumentError:
         await reply(update, t(lang, "usage.why"))
         return

@@ -16,6 +16,7 @@ from bot.models import ChatSettings, UiLanguage
 from bot.telegram.commands import ArgumentError, SettingsChange, parse_settings, shorten
 from bot.telegram.handlers.common import (
     Context,
+    arguments,
     chat_settings,
     refuse_unless_admin,
     reply,
@@ -80,7 +81,7 @@ async def settings_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     current = await chat_settings(context, chat, update.effective_user)
-    args = context.args or []
+    args = arguments(context)
     try:
         change = parse_settings(args)
     except ArgumentError as exc:

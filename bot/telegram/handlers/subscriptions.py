@@ -18,6 +18,7 @@ from bot.taxonomy import Taxonomy
 from bot.telegram.commands import ArgumentError, parse_subscribe, shorten, topic_words
 from bot.telegram.handlers.common import (
     Context,
+    arguments,
     chat_settings,
     refuse_unless_admin,
     reply,
@@ -58,7 +59,7 @@ async def subscribe_command(update: Update, context: Context) -> None:
     if await refuse_unless_admin(update, context, lang):
         return
     try:
-        request = parse_subscribe(context.args or [])
+        request = parse_subscribe(arguments(context))
     except ArgumentError:
         await reply(update, t(lang, "usage.subscribe"))
         return
@@ -115,13 +116,12 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
         return
     store, taxonomy = services(context).store, services(context).taxonomy
     thread = thread_of(message)
-    args = context.args or []
-    if not args:
+    if not context.args:  # only a bare /unsubscribe means everything, never invisible words
         count = await asyncio.to_thread(store.unsubscribe, chat.id, None, thread_id=thread)
         key = "unsubscribe.all" if count else "unsubscribe.nothing"
         await reply(update, t(lang, key, count=count))
         return
-    words = topic_words(args)
+    words = topic_words(arguments(context))
     if not words:
         await reply(update, t(lang, "usage.unsubscribe"))
         return

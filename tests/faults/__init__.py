@@ -1,0 +1,1 @@
+"""Fault injection: a running `duta` attacked over local servers only."""
