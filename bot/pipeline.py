@@ -135,10 +135,13 @@ class Pipeline:
     async def poll_source(self, source: Source) -> SourceReport:
         """Poll one source; every failure becomes an ERROR report and backoff."""
         started = time.monotonic()
+        budget_s = 2 * self.settings.fetch.total_timeout_s + 30
         try:
-            report = await self._poll(source)
-        except (FetchError, ParseError) as exc:
-            report = await self._failed(source, exc)
+            async with asyncio.timeout(budget_s):  # one slow source must not hold the batch
+                report = await self._poll(source)
+        except TimeoutError:
+            slow = FetchError(source.url, f"poll took longer than {budget_s:g} s", transient=True)
+            report = await self._failed(source, slow)
         except DutaError as exc:
             report = await self._failed(source, exc)
         except Exception as exc:  # one source's bug must not stop the cycle
