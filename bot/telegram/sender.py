@@ -445,7 +445,11 @@ def _retry_after_s(exc: RetryAfter) -> float:
 
 
 def _describe(exc: TelegramError) -> str:
-    return f"{type(exc).__name__}: {exc.message}"
+    """`Kind: Telegram's description`, once (403 descriptions already start 'Forbidden:')."""
+    kind = type(exc).__name__
+    if exc.message.startswith(f"{kind}:"):
+        return exc.message
+    return f"{kind}: {exc.message}"
 
 
 def _expected(exc: Exception) -> bool:
