@@ -438,6 +438,9 @@ def console_alert(article: StoredArticle) -> None:
     print(f"[{article.source}] {date}  {article.title}{summary}\n    {article.url}", flush=True)
 
 
+HARD_EXIT_AFTER_S = 1.5  # after the grace period: within Docker's default 10 s stop timeout
+
+
 class _Shutdown:
     """The signal handler: the first signal stops within the bound, a second one at once."""
 
@@ -454,21 +457,36 @@ class _Shutdown:
         log.info("stopping: finishing the work in flight (at most %g s)", self.grace_s)
         self.stopping.set()
         asyncio.get_running_loop().call_later(self.grace_s, self._cancel)
+        # The bound holds even if teardown blocks (threads finishing a cancelled batch,
+        # pool workers): a watchdog gives the leases up and exits, as a crash would but
+        # with nothing left for the leases to time out on.
+        watchdog = threading.Timer(self.grace_s + HARD_EXIT_AFTER_S, self._exit_late)
+        watchdog.daemon = True
+        watchdog.start()
 
     def _cancel(self) -> None:
         if self.task is not None and not self.task.done():
             log.warning("stopping: the work in flight did not finish in %g s", self.grace_s)
             self.task.cancel()
 
+    def _exit_late(self) -> None:
+        log.warning(
+            "stopping: teardown overran %g s; exiting now", self.grace_s + HARD_EXIT_AFTER_S
+        )
+        self._exit(0)
+
     def _exit_now(self) -> None:
         log.warning("second signal: exiting now")
+        self._exit(130)
+
+    def _exit(self, code: int) -> None:
         if self.on_exit is not None:  # give leases up if the database answers at once
             giving_up = threading.Thread(target=self.on_exit, daemon=True)
             giving_up.start()
             giving_up.join(1.0)
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(code)
 
 
 async def serve(settings: Settings, options: RunOptions | None = None) -> int:
