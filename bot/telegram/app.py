@@ -45,7 +45,7 @@ def build_application(services: Services) -> DutaApplication:
     token = services.settings.telegram_token
     if not token:
         raise ConfigError("a bot token is required", field="TELEGRAM_BOT_TOKEN")
-    root = services.settings.telegram_api_url.rstrip("/")
+    base_url, base_file_url = api_urls(services.settings)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -53,9 +53,8 @@ def build_application(services: Services) -> DutaApplication:
     application = (
         ApplicationBuilder()
         .token(token)
-        # PTB appends the token to these: <root>/bot<token>/<method>
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
+        .base_url(base_url)
+        .base_file_url(base_file_url)
         .defaults(defaults)
         .rate_limiter(AIORateLimiter())
         # schedules live in the database, not in an in-memory job queue
@@ -68,13 +67,11 @@ def build_application(services: Services) -> DutaApplication:
     return application
 
 
-def sender_bot(settings: Settings) -> Bot:
-    """A plain Bot for the outbox sender: no AIORateLimiter, whose 429 pause would stop
-    every chat; the sender paces per chat itself."""
-    if not settings.telegram_token:
-        raise ConfigError("a bot token is required", field="TELEGRAM_BOT_TOKEN")
+def api_urls(settings: Settings) -> tuple[str, str]:
+    """PTB's base_url and base_file_url for TELEGRAM_API_URL (the Bot API server's root);
+    PTB appends the token to them: <root>/bot<token>/<method>."""
     root = settings.telegram_api_url.rstrip("/")
-    return Bot(settings.telegram_token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
+    return f"{root}/bot", f"{root}/file/bot"
 
 
 async def register_commands(bot: Bot, *, admin_chat_ids: Sequence[int] = ()) -> None:

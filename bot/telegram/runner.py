@@ -20,7 +20,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.errors import ConfigError, DutaError
 from bot.service import OUTBOX_LEASE_S, SENDER_SHUTDOWN_S, worker_name
-from bot.telegram.app import DutaApplication, build_application, register_commands
+from bot.telegram.app import DutaApplication, api_urls, build_application, register_commands
 from bot.telegram.limits import SendLimits
 from bot.telegram.sender import Sender
 from bot.telegram.services import CycleStatus, Services
@@ -90,15 +90,16 @@ async def _send(
     """Run the outbox sender until the service stops; it gives unsent leases back."""
     if not settings.telegram_token:
         raise ConfigError("the sender needs a bot token", field="TELEGRAM_BOT_TOKEN")
-    root = settings.telegram_api_url.rstrip("/")
+    base_url, base_file_url = api_urls(settings)
     on_flood = metrics.observe_telegram_429 if metrics is not None else _ignore
     limits = SendLimits(lease_s=lease_s, shutdown_s=shutdown_s)
-    # like bot.telegram.app.sender_bot: no AIORateLimiter, the sender paces per chat
+    # a plain Bot, not the application's: AIORateLimiter would pause every chat on a 429,
+    # while the sender holds only that chat and paces per chat itself
     async with MeteredBot(
         settings.telegram_token,
         on_flood=on_flood,
-        base_url=f"{root}/bot",
-        base_file_url=f"{root}/file/bot",
+        base_url=base_url,
+        base_file_url=base_file_url,
     ) as bot:
         outbox = Sender(
             bot,
