@@ -71,6 +71,7 @@ class FeedItem:
     summary: str | None = None
     guid: str | None = None
     language: str | None = None
+    canonical_url: str | None = None  # set by discovery (in a worker): what dedup compares
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.dedup import canonical_url
 from bot.discover import sniff
 from bot.discover.feeds import parse_feed
 from bot.discover.links import is_article_url
@@ -45,7 +46,12 @@ def discover(source: Source, response: Response, *, now: datetime) -> Discovery:
         found = _discover_auto(source, response, now=now)
     else:
         found = parse_feed(source, response, now=now)
-    return replace(found, items=select_items(source, found.items))
+    # canonical URLs are computed here, in the worker, not on the poll's event loop
+    items = tuple(
+        replace(item, canonical_url=canonical_url(item.url))
+        for item in select_items(source, found.items)
+    )
+    return replace(found, items=items)
 
 
 def _discover_auto(source: Source, response: Response, *, now: datetime) -> Discovery:
