@@ -82,25 +82,67 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & _MASK).bit_count()
 
 
+class StoryIndex:
+    """The (story_id, fingerprint) pairs of the recent past, for linking without a query.
+
+    Fingerprints are kept unsigned so a match is one XOR and a popcount; stories merged
+    after loading are followed through a forwarding map, so a merge never rewrites the list.
+    """
+
+    def __init__(self, rows: Iterable[tuple[int, int]] = ()) -> None:
+        self._stories: list[int] = []
+        self._prints: list[int] = []
+        self._merged: dict[int, int] = {}
+        for story_id, fp in rows:
+            self.add(story_id, fp)
+
+    def __len__(self) -> int:
+        return len(self._prints)
+
+    def add(self, story_id: int, fp: int) -> None:
+        """Remember one article's fingerprint under its story."""
+        self._stories.append(story_id)
+        self._prints.append(fp & _MASK)
+
+    def merge(self, into: int, merged: Iterable[int]) -> None:
+        """Stories `merged` are now part of `into`."""
+        for story_id in merged:
+            if story_id != into:
+                self._merged[story_id] = into
+
+    def story(self, story_id: int) -> int:
+        """The story `story_id` belongs to now, after any merges."""
+        while story_id in self._merged:
+            story_id = self._merged[story_id]
+        return story_id
+
+    def near(self, fp: int) -> list[int]:
+        """Stories with a fingerprint within NEAR_DUPLICATE_BITS, nearest first (first wins)."""
+        target = fp & _MASK
+        hits = [
+            (distance, index)
+            for index, other in enumerate(self._prints)
+            if (distance := (target ^ other).bit_count()) <= NEAR_DUPLICATE_BITS
+        ]
+        hits.sort()
+        return list(dict.fromkeys(self.story(self._stories[index]) for _, index in hits))
+
+
 def related_stories(
     fp: int,
     *,
     credited_story: int | None,
     crediting_story: int | None,
-    candidates: Iterable[tuple[int, int]],
+    candidates: StoryIndex | Iterable[tuple[int, int]],
 ) -> list[int]:
     """Every story an article belongs to, best first: its credited original's, a crediting
     copy's, then candidates (story_id, fingerprint) within NEAR_DUPLICATE_BITS, nearest first.
 
     More than one means those stories are one: the article bridges them.
     """
+    index = candidates if isinstance(candidates, StoryIndex) else StoryIndex(candidates)
     linked = [s for s in (credited_story, crediting_story) if s is not None]
-    near = sorted(
-        (distance, index, story_id)
-        for index, (story_id, other) in enumerate(candidates)
-        if (distance := hamming(fp, other)) <= NEAR_DUPLICATE_BITS
-    )
-    linked.extend(story_id for _, _, story_id in near)
+    linked.extend(index.near(fp))
     return list(dict.fromkeys(linked))
 
 
@@ -109,7 +151,7 @@ def pick_story(
     *,
     credited_story: int | None,
     crediting_story: int | None,
-    candidates: Iterable[tuple[int, int]],
+    candidates: StoryIndex | Iterable[tuple[int, int]],
 ) -> int | None:
     """The story an article joins: its credited original's, a crediting copy's, or the nearest
     candidate (story_id, fingerprint) within NEAR_DUPLICATE_BITS (first wins a tie); None: new.

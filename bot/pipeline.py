@@ -28,6 +28,7 @@ from bot.models import (
     Response,
     Source,
     SourceReport,
+    SourceState,
     StoredArticle,
     Tagging,
 )
@@ -90,9 +91,9 @@ class Pipeline:
         self.clock = clock
         self.on_article = on_article
         self._story_lock = asyncio.Lock()  # story linking sees every earlier insert
-        # (story_id, fingerprint) of the recent window, loaded once per cycle and kept
-        # current as articles are added, so linking does not rescan the table per article
-        self._fingerprints: list[tuple[int, int]] | None = None
+        # fingerprints of the recent window, loaded once per cycle and kept current as
+        # articles are added, so linking does not rescan the table per article
+        self._stories: dedup.StoryIndex | None = None
         # tagged articles of this cycle, routed to subscribers once the cycle is over:
         # by then every copy found in the cycle has joined its story, so a story
         # reaches a chat once even when its copies arrive together
@@ -107,11 +108,12 @@ class Pipeline:
         """Poll `sources` concurrently (bounded) and report on each."""
         started = time.monotonic()
         limit = asyncio.Semaphore(self.settings.source_concurrency)
-        self._fingerprints = None  # see what other workers stored since the last cycle
+        self._stories = None  # see what other workers stored since the last cycle
+        states = await asyncio.to_thread(self.store.source_states)  # one query, not one each
 
         async def one(source: Source) -> SourceReport:
             async with limit:
-                report = await self.poll_source(source)
+                report = await self.poll_source(source, states.get(source.name))
             if progress is not None:
                 progress(report)
             return report
@@ -132,13 +134,13 @@ class Pipeline:
                 story = replace(article, story_id=current.story_id)
                 route_article(self.store, self.tagger.taxonomy, story, tagging, now)
 
-    async def poll_source(self, source: Source) -> SourceReport:
-        """Poll one source; every failure becomes an ERROR report and backoff."""
+    async def poll_source(self, source: Source, state: SourceState | None = None) -> SourceReport:
+        """Poll one source from its stored `state` (read if not given); failures back off."""
         started = time.monotonic()
         budget_s = 2 * self.settings.fetch.total_timeout_s + 30
         try:
             async with asyncio.timeout(budget_s):  # one slow source must not hold the batch
-                report = await self._poll(source)
+                report = await self._poll(source, state)
         except TimeoutError:
             slow = FetchError(source.url, f"poll took longer than {budget_s:g} s", transient=True)
             report = await self._failed(source, slow)
@@ -151,8 +153,9 @@ class Pipeline:
         _log_report(report)
         return report
 
-    async def _poll(self, source: Source) -> SourceReport:
-        state = await asyncio.to_thread(self.store.source_state, source.name)
+    async def _poll(self, source: Source, state: SourceState | None) -> SourceReport:
+        if state is None:
+            state = await asyncio.to_thread(self.store.source_state, source.name)
         url = state.feed_url if source.kind == "auto" and state.feed_url else source.url
         robots = source.kind in ("listing", "auto")
         now = self.clock()
@@ -188,7 +191,7 @@ class Pipeline:
         tally = _Tally()
         by_url: dict[str, FeedItem] = {}
         for item in items:
-            by_url.setdefault(dedup.canonical_url(item.url), item)
+            by_url.setdefault(item.canonical_url or dedup.canonical_url(item.url), item)
         known = await asyncio.to_thread(self.store.known_urls, list(by_url))
         tally.seen = len(known)
         fresh = [(url, item) for url, item in by_url.items() if url not in known]
@@ -250,63 +253,46 @@ class Pipeline:
             fingerprint=dedup.fingerprint(page.text),
             credit_url=credit if credit != canonical else None,
         )
+        # tagged before it is stored, so the article and its tags are one transaction
+        tagged = tag_article(self.tagger, article) if self.tagger is not None else None
         async with self._story_lock:
-            stored = await asyncio.to_thread(self._link_and_add, article)
-        if stored is not None:
-            stored = await self._tag(stored)
-            if self.on_article is not None:
-                self.on_article(stored)
+            stored = await asyncio.to_thread(self._link_and_add, article, tagged)
+        if stored is None:
+            return None
+        if tagged is not None and tagged[0].relevant:
+            self._to_route.append((stored, tagged[0]))
+        if self.on_article is not None:
+            self.on_article(stored)
         return stored
 
-    def _link_and_add(self, article: NewArticle) -> StoredArticle | None:
+    def _link_and_add(
+        self, article: NewArticle, tagged: tuple[Tagging, str] | None
+    ) -> StoredArticle | None:
         """Choose the article's story and insert it (runs in a worker thread).
 
         An article related to several stories (say, a copy of one that credits another)
         proves they are one story, so they are merged into the oldest.
         """
         now = self.clock()
-        if self._fingerprints is None:
-            self._fingerprints = self.store.recent_fingerprints(now - STORY_WINDOW)
+        if self._stories is None:
+            self._stories = dedup.StoryIndex(self.store.recent_fingerprints(now - STORY_WINDOW))
         related = dedup.related_stories(
             article.fingerprint,
             credited_story=(
                 self.store.story_of_url(article.credit_url) if article.credit_url else None
             ),
             crediting_story=self.store.story_crediting(article.canonical_url),
-            candidates=self._fingerprints,
+            candidates=self._stories,
         )
         story = min(related) if related else None
         if story is not None and len(related) > 1:
             merged = set(related) - {story}
             self.store.merge_stories(story, sorted(merged))
-            self._fingerprints = [
-                (story if sid in merged else sid, fp) for sid, fp in self._fingerprints
-            ]
-        stored = self.store.add_article(article, story_id=story, now=now)
+            self._stories.merge(story, merged)
+        stored = self.store.add_article(article, story_id=story, now=now, tagged=tagged)
         if stored is not None:
-            self._fingerprints.append((stored.story_id, article.fingerprint))
+            self._stories.add(stored.story_id, article.fingerprint)
         return stored
-
-    async def _tag(self, article: StoredArticle) -> StoredArticle:
-        """Tag, summarise and store the result; route relevant articles to subscribers."""
-        if self.tagger is None:
-            return article
-        tagging, summary = tag_article(self.tagger, article)
-        tagged = replace(
-            article,
-            detected_language=tagging.language,
-            relevant=tagging.relevant,
-            relevance=tagging.relevance,
-            summary=summary,
-        )
-        await asyncio.to_thread(self._record_tagging, tagged, tagging)
-        return tagged
-
-    def _record_tagging(self, article: StoredArticle, tagging: Tagging) -> None:
-        assert self.tagger is not None and article.summary is not None
-        self.store.set_tagging(article.id, tagging, article.summary, now=self.clock())
-        if tagging.relevant:
-            self._to_route.append((article, tagging))
 
     async def _succeeded(
         self,
@@ -349,7 +335,7 @@ class Pipeline:
         return SourceReport(source.name, PollOutcome.ERROR, errors=1, reason=reason)
 
 
-def tag_article(tagger: Tagger, article: StoredArticle) -> tuple[Tagging, str]:
+def tag_article(tagger: Tagger, article: NewArticle | StoredArticle) -> tuple[Tagging, str]:
     """The article's tags, relevance and summary (in the article's own language)."""
     tagging = tagger.tag(title=article.title, lead=article.lead, text=article.text)
     summary = summarize(

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
 
-from bot.models import NewArticle, StoredArticle
+from bot.models import NewArticle, StoredArticle, Tagging
 from bot.store.base import StoreBase
 from bot.store.engine import StoreConflict
 from bot.store.schema import articles, rejections, stories
+from bot.store.tagging import write_tagging
 
 # Bound parameters per IN (...) query; far below every backend's limit.
 IN_BATCH = 500
@@ -89,9 +90,15 @@ class ArticleQueries(StoreBase):
             return [(row.story_id, row.fingerprint) for row in conn.execute(query)]
 
     def add_article(
-        self, article: NewArticle, *, story_id: int | None, now: datetime
+        self,
+        article: NewArticle,
+        *,
+        story_id: int | None,
+        now: datetime,
+        tagged: tuple[Tagging, str] | None = None,
     ) -> StoredArticle | None:
-        """Store an article in `story_id`, or in a new story when None.
+        """Store an article in `story_id`, or in a new story when None, with its
+        (tagging, summary) when given, in one transaction.
 
         Returns None, with nothing changed, when `canonical_url` is already stored —
         also when another worker stored it a moment earlier.
@@ -104,6 +111,8 @@ class ArticleQueries(StoreBase):
                 article_id = conn.execute(
                     insert(articles).values(**values).returning(articles.c.id)
                 ).scalar_one()
+                if tagged is not None:
+                    write_tagging(conn, article_id, *tagged, now=now)
                 return _article(conn.execute(_select().where(articles.c.id == article_id)).one())
         except StoreConflict:
             if self.story_of_url(article.canonical_url) is not None:

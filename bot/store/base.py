@@ -7,8 +7,9 @@ small helpers several query groups share (insert-unless-present, thread ids).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
@@ -25,6 +26,13 @@ class StoreBase:
         self._engine = engine
         self._url = url
         self.database_label = label(url)
+        # SQLite has one writer at a time. Threads of this process queue here, where a
+        # release wakes the next at once, instead of in SQLite's busy handler, which
+        # sleeps and polls (up to 100 ms a try) while the lock may already be free.
+        # Other processes still wait in busy_timeout.
+        self._writer: AbstractContextManager[Any] = (
+            threading.RLock() if url.get_backend_name() == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -35,7 +43,7 @@ class StoreBase:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One transaction that writes: committed on success, rolled back on any error."""
-        with translated(self._url), self._engine.connect() as conn:
+        with self._writer, translated(self._url), self._engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn

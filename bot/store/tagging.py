@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from bot.errors import StoreError
 from bot.models import Tag, Tagging
@@ -23,33 +23,8 @@ class TaggingQueries(StoreBase):
         self, article_id: int, tagging: Tagging, summary: str, *, now: datetime
     ) -> None:
         """Record the tagger's verdict and summary, replacing the article's previous tags."""
-        verdict = {
-            "detected_language": tagging.language,
-            "relevant": tagging.relevant,
-            "relevance": tagging.relevance,
-            "summary": summary,
-            "tagged_at": now,
-        }
-        rows = [
-            {
-                "article_id": article_id,
-                "tag_id": tag.id,
-                "facet": tag.facet,
-                "label": tag.label,
-                "score": tag.score,
-                "evidence": tag.evidence,
-            }
-            for tag in tagging.tags
-        ]
         with self._write() as conn:
-            found = conn.execute(
-                update(articles).where(articles.c.id == article_id).values(**verdict)
-            )
-            if found.rowcount == 0:
-                raise StoreError(f"unknown article {article_id}")
-            conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
-            if rows:
-                conn.execute(insert(article_tags), rows)
+            write_tagging(conn, article_id, tagging, summary, now=now)
 
     def article_tags(self, article_id: int) -> list[Tag]:
         """The article's tags, strongest first."""
@@ -74,3 +49,33 @@ class TaggingQueries(StoreBase):
         """The ids of all stored articles, oldest first."""
         with self._read() as conn:
             return list(conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars())
+
+
+def write_tagging(
+    conn: Connection, article_id: int, tagging: Tagging, summary: str, *, now: datetime
+) -> None:
+    """`set_tagging` inside a caller's transaction (storing a new article writes both at once)."""
+    verdict = {
+        "detected_language": tagging.language,
+        "relevant": tagging.relevant,
+        "relevance": tagging.relevance,
+        "summary": summary,
+        "tagged_at": now,
+    }
+    rows = [
+        {
+            "article_id": article_id,
+            "tag_id": tag.id,
+            "facet": tag.facet,
+            "label": tag.label,
+            "score": tag.score,
+            "evidence": tag.evidence,
+        }
+        for tag in tagging.tags
+    ]
+    found = conn.execute(update(articles).where(articles.c.id == article_id).values(**verdict))
+    if found.rowcount == 0:
+        raise StoreError(f"unknown article {article_id}")
+    conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
+    if rows:
+        conn.execute(insert(article_tags), rows)
