@@ -23,7 +23,7 @@ NAMES = ("poll", "extraction", "tagging", "storage", "footprint", "delivery", "l
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the chosen benchmarks, print and write the results."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (about 2.5 minutes)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (under 2 minutes)")
     parser.add_argument(
         "--only", action="append", choices=NAMES, help="run only this benchmark (repeatable)"
     )

@@ -3,7 +3,8 @@
 In: DUTA_* variables (database, sources.yaml, taxonomy) as `duta poll` reads them.
 Out: one JSON line on stdout with each cycle's outcome and the peak resident memory
 (VmHWM) of this process and of every process below it (the extraction pool).
-Run as `python -m bench.footprint_child`.
+Run as `python -m bench.footprint_child`. The /proc readers here are also what the
+benchmark process uses to sample this process tree's PSS while it runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +33,22 @@ def peak_kib(pid: int) -> int:
     return 0
 
 
-def pss_kib(pid: int) -> int:
-    """Proportional set size of one process in KiB: shared pages split among their users."""
+def rollup_kib(pid: int) -> dict[str, int]:
+    """The memory totals of /proc/<pid>/smaps_rollup (Rss, Pss, Pss_File, …) in KiB.
+
+    Empty when the process is gone or the kernel has no smaps_rollup.
+    """
     try:
         rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
-        return 0
+        return {}
+    fields: dict[str, int] = {}
     for line in rollup.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+        name, _, rest = line.partition(":")
+        value = rest.split()
+        if len(value) == 2 and value[1] == "kB":
+            fields[name] = int(value[0])
+    return fields
 
 
 def role(pid: int, main: int) -> str:
@@ -54,22 +62,35 @@ def role(pid: int, main: int) -> str:
     if "resource_tracker" in command:
         return "resource tracker"
     if "forkserver" in command:
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return "forkserver" if int(stat[1]) == main else "extraction worker"
+        return "forkserver" if parent(pid) == main else "extraction worker"
     return "other"
+
+
+def parent(pid: int) -> int | None:
+    """The parent's pid (None when the process is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1])
 
 
 def descendants(pid: int) -> list[int]:
     """Every process below `pid`."""
+    return below(pid, {alive: parent(alive) for alive in pids()})
+
+
+def pids() -> set[int]:
+    """Every process now running."""
+    return {int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()}
+
+
+def below(pid: int, parent_of: Mapping[int, int | None]) -> list[int]:
+    """Every process below `pid`, given each process's parent."""
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    for child, up in parent_of.items():
+        if up is not None:
+            children.setdefault(up, []).append(child)
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -90,7 +111,6 @@ async def cycles(count: int) -> dict[str, Any]:
             )
         pids = [os.getpid(), *descendants(os.getpid())]  # before the pool shuts down
         result["peak_kib"] = {str(pid): peak_kib(pid) for pid in pids}
-        result["pss_kib"] = {str(pid): pss_kib(pid) for pid in pids}
         result["roles"] = {str(pid): role(pid, os.getpid()) for pid in pids}
     return result
 
