@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import socket
+import ssl
 import threading
 import time
 import tracemalloc
@@ -13,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
+import trustme
 
 from bot.errors import BlockedByRobots, FetchError, NotModified, TooLarge, UnsafeUrl
 from bot.fetch import Fetcher
-from bot.fetch.headers import max_age_s, retry_after_s
+from bot.fetch.headers import decode_headers, max_age_s, retry_after_s
 from bot.fetch.policy import address_problem
 from bot.models import Validators
 from bot.settings import DEFAULT_USER_AGENT, FetchSettings
@@ -73,6 +77,103 @@ async def fails(call: Callable[[], object]) -> FetchError:
     with pytest.raises(FetchError) as info:
         await call()  # type: ignore[misc]
     return info.value
+
+
+class ScriptedSite:
+    """An HTTP/1.1 server on the test's own event loop that records each connection.
+
+    Every request is answered 200 with `body` and the connection kept open; or, given
+    `answer`, with those raw bytes, and the connection closed. With `close_after_s`,
+    the server sends `goodbye` (nothing, or a stray 408 as some servers do) to a
+    connection idle that long, and closes it. `tls` makes it an https site.
+    """
+
+    def __init__(
+        self,
+        body: bytes = RSS,
+        *,
+        answer: bytes | None = None,
+        close_after_s: float | None = None,
+        goodbye: bytes = b"",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.answer = answer
+        self.body = body
+        self.close_after_s = close_after_s
+        self.goodbye = goodbye
+        self.tls = tls
+        self.connections: list[list[str]] = []  # the request heads of each connection
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ScriptedSite:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    def url(self, host: str = "127.0.0.1", path: str = "/feed") -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.port}{path}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads: list[str] = []
+        self.connections.append(heads)
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+        answer += b"Content-Length: %d\r\n\r\n%s" % (len(self.body), self.body)
+        try:
+            while True:
+                heads.append((await reader.readuntil(b"\r\n\r\n")).decode("latin-1"))
+                writer.write(answer if self.answer is None else self.answer)
+                await writer.drain()
+                if self.answer is not None:
+                    return
+                if self.close_after_s is not None:
+                    await asyncio.sleep(self.close_after_s)
+                    writer.write(self.goodbye)
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+
+@pytest.fixture(scope="module")
+def tls_ca() -> trustme.CA:
+    """A certificate authority of our own, for https sites on 127.0.0.1."""
+    return trustme.CA()
+
+
+def server_tls(ca: trustme.CA, *names: str) -> ssl.SSLContext:
+    """A server-side TLS context with a certificate for `names`, issued by `ca`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    return context
+
+
+def trust(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `ca` the one the fetcher trusts, as an operator would with SSL_CERT_FILE."""
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+
+
+async def busy_loop(stop: asyncio.Event, block_s: float) -> None:
+    """Keep the event loop busy: CPU work in `block_s` stretches between awaits.
+
+    Hashing large buffers releases the GIL, so the server's thread still reads its
+    clock on time while the event loop is held up.
+    """
+    data = bytes(1024 * 1024)
+    while not stop.is_set():
+        deadline = time.monotonic() + block_s
+        while time.monotonic() < deadline:
+            hashlib.sha256(data).digest()
+        await asyncio.sleep(0)
 
 
 # --- success and conditional GET -------------------------------------------------
@@ -214,6 +315,20 @@ def test_max_age_values(value: str | None, expected: float | None) -> None:
     assert max_age_s(value) == expected
 
 
+def test_header_values_are_joined_and_decoded() -> None:
+    raw = [
+        (b"Cache-Control", b"public"),
+        (b"cache-control", b"max-age=60"),
+        (b"X-Title", "Thời Đại".encode()),
+        (b"X-Legacy", b"caf\xe9"),  # Latin-1 from an old server
+    ]
+    assert decode_headers(raw) == {
+        "cache-control": "public, max-age=60",
+        "x-title": "Thời Đại",
+        "x-legacy": "café",
+    }
+
+
 # --- timeouts and broken connections ---------------------------------------------
 
 
@@ -252,6 +367,168 @@ async def test_invalid_url_is_permanent() -> None:
         error = await fails(lambda: fetcher.get("http:///no-host"))
     assert not error.transient
     assert error.reason.startswith("invalid URL")
+
+
+# --- connections and TLS -----------------------------------------------------------
+
+
+async def test_connection_is_kept_for_the_next_request_to_the_host() -> None:
+    async with ScriptedSite() as site, Fetcher(local(respect_robots=False)) as fetcher:
+        for _ in range(3):
+            assert (await fetcher.get(site.url())).content == RSS
+    assert [len(heads) for heads in site.connections] == [3]
+
+
+async def test_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    async with (
+        ScriptedSite(close_after_s=0.05) as site,
+        Fetcher(local(respect_robots=False)) as fetcher,
+    ):
+        await fetcher.get(site.url())
+        await asyncio.sleep(0.2)
+        assert (await fetcher.get(site.url())).content == RSS
+    assert [len(heads) for heads in site.connections] == [1, 1]
+
+
+async def test_stray_408_on_an_idle_connection_is_not_taken_for_an_answer() -> None:
+    goodbye = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    async with (
+        ScriptedSite(close_after_s=0.05, goodbye=goodbye) as site,
+        Fetcher(local(respect_robots=False)) as fetcher,
+    ):
+        await fetcher.get(site.url())
+        await asyncio.sleep(0.2)
+        response = await fetcher.get(site.url())
+    assert (response.status, response.content) == (200, RSS)
+    assert len(site.connections) == 2
+
+
+async def test_answer_without_length_is_read_until_the_server_closes() -> None:
+    answer = b"HTTP/1.0 200 OK\r\nContent-Type: application/rss+xml\r\n\r\n" + RSS
+    async with (
+        ScriptedSite(answer=answer) as site,
+        Fetcher(local(respect_robots=False)) as fetcher,
+    ):
+        first = await fetcher.get(site.url())
+        second = await fetcher.get(site.url())
+    assert first.content == second.content == RSS
+    assert len(site.connections) == 2  # a closed connection is not used again
+
+
+async def test_interim_answers_are_skipped() -> None:
+    final = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS)
+    answer = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n" + final
+    async with (
+        ScriptedSite(answer=answer) as site,
+        Fetcher(local(respect_robots=False)) as fetcher,
+    ):
+        response = await fetcher.get(site.url())
+    assert (response.status, response.content) == (200, RSS)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"", "broken response (server closed without an answer)"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "broken response ("),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\nshort", "broken response ("),
+    ],
+    ids=["silence", "not-http", "cut-short"],
+)
+async def test_broken_answers_are_transient(answer: bytes, reason: str) -> None:
+    async with (
+        ScriptedSite(answer=answer) as site,
+        Fetcher(local(respect_robots=False)) as fetcher,
+    ):
+        error = await fails(lambda: fetcher.get(site.url()))
+    assert error.transient
+    assert error.reason.startswith(reason)
+
+
+async def test_https_checks_the_certificate_against_the_url_host(
+    tls_ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trust(tls_ca, tmp_path, monkeypatch)
+    server = server_tls(tls_ca, "localhost")
+    names: list[str | None] = []
+
+    def note_server_name(_: ssl.SSLObject, name: str | None, __: ssl.SSLContext) -> None:
+        names.append(name)
+
+    server.sni_callback = note_server_name
+    async with ScriptedSite(tls=server) as site, Fetcher(local(respect_robots=False)) as fetcher:
+        first = await fetcher.get(site.url("localhost"))
+        second = await fetcher.get(site.url("localhost"))
+    assert first.content == second.content == RSS
+    assert first.url == site.url("localhost")
+    assert names == ["localhost"]  # one handshake, for the URL's host name
+    assert [len(heads) for heads in site.connections] == [2]
+    assert f"Host: localhost:{site.port}" in site.connections[0][0]
+
+
+@pytest.mark.parametrize(
+    ("names", "trusted", "problem"),
+    [
+        (("localhost",), False, "certificate verify failed"),
+        (("news.example",), True, "certificate verify failed"),
+    ],
+    ids=["unknown-authority", "other-host-name"],
+)
+async def test_https_with_a_certificate_we_cannot_trust_is_refused(
+    tls_ca: trustme.CA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    names: tuple[str, ...],
+    trusted: bool,
+    problem: str,
+) -> None:
+    if trusted:
+        trust(tls_ca, tmp_path, monkeypatch)
+    else:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    async with (
+        ScriptedSite(tls=server_tls(tls_ca, *names)) as site,
+        Fetcher(local(respect_robots=False)) as fetcher,
+    ):
+        error = await fails(lambda: fetcher.get(site.url("localhost")))
+    assert error.transient
+    assert error.reason.startswith("could not connect (")
+    assert problem in error.reason
+    assert all(heads == [] for heads in site.connections)  # no request was sent
+
+
+async def test_large_body_arrives_whole(site: LocalSite) -> None:
+    body = bytes(range(256)) * (12 * 1024)  # 3 MiB: the socket is paused and resumed
+    site.add("/big", Route(body=body, content_type="application/octet-stream"))
+    async with Fetcher(local(max_bytes=4 * 1024 * 1024)) as fetcher:
+        response = await fetcher.get(site.url("/big"))
+    assert response.content == body
+
+
+async def test_cookie_set_on_a_redirect_is_sent_back(site: LocalSite) -> None:
+    def feed(request: Request) -> Route:
+        if request.headers.get("cookie") == "visited=1":
+            return Route(body=RSS, content_type=RSS_TYPE)
+        return Route(status=403, body=b"cookies required")
+
+    site.add(
+        "/rss",
+        Route(status=302, headers={"Location": "/rss/home", "Set-Cookie": "visited=1; Path=/"}),
+    )
+    site.add("/rss/home", feed)
+    async with Fetcher(local()) as fetcher:
+        assert (await fetcher.get(site.url("/rss"))).content == RSS
+    assert "cookie" not in site.hits("/rss")[0].headers
+
+
+async def test_credentials_in_the_url_are_sent_as_basic_auth(site: LocalSite) -> None:
+    site.add("/private.rss", RSS)
+    url = f"http://reader:s3cret@127.0.0.1:{site.port}/private.rss"
+    async with Fetcher(local(respect_robots=False)) as fetcher:
+        await fetcher.get(url)
+    seen = site.hits("/private.rss")[0].headers
+    assert seen["authorization"] == "Basic cmVhZGVyOnMzY3JldA=="  # reader:s3cret
 
 
 # --- size cap ----------------------------------------------------------------------
@@ -569,6 +846,83 @@ async def test_host_delay_spaces_request_starts(site: LocalSite) -> None:
     assert len(gaps) == 2
     # arrivals at the server also carry each connection's setup time: allow for its jitter
     assert min(gaps) >= 0.3
+
+
+async def test_host_delay_holds_at_the_server_while_the_event_loop_is_busy(
+    site: LocalSite,
+) -> None:
+    """A request held up after its turn came must not leave the next one too close behind.
+
+    Other coroutines block the event loop for 40 ms at a time, so any request can leave
+    late; the gaps the server sees between request starts still never drop below the
+    configured delay (less 5 ms for reading the server's clock from its own thread).
+    """
+    tracker = InFlight(hold_s=0.0)
+    site.add("/page", tracker)
+    delay_s = 0.3
+    settings = local(host_concurrency=2, host_delay_s=delay_s, respect_robots=False)
+    stop = asyncio.Event()
+    hogs = [asyncio.create_task(busy_loop(stop, 0.04)) for _ in range(3)]
+    try:
+        async with Fetcher(settings) as fetcher:
+            await asyncio.gather(*(fetcher.get(site.url("/page")) for _ in range(6)))
+    finally:
+        stop.set()
+        await asyncio.gather(*hogs)
+    gaps = [b - a for a, b in itertools.pairwise(sorted(tracker.arrivals))]
+    assert len(gaps) == 5
+    assert min(gaps) >= delay_s - 0.005, gaps
+
+
+async def test_next_request_waits_for_the_previous_answer_and_the_delay(
+    site: LocalSite,
+) -> None:
+    """The server has surely seen a request start once it answers: the delay runs from there."""
+    tracker = InFlight(hold_s=0.4)  # the server takes 0.4 s before it answers
+    site.add("/page", tracker)
+    settings = local(host_concurrency=2, host_delay_s=0.3, respect_robots=False)
+    async with Fetcher(settings) as fetcher:
+        await asyncio.gather(*(fetcher.get(site.url("/page")) for _ in range(2)))
+    first, second = sorted(tracker.arrivals)
+    assert 0.7 <= second - first < 1.2
+
+
+async def test_request_that_failed_unanswered_still_spaces_the_next(site: LocalSite) -> None:
+    arrivals: list[float] = []
+
+    def page(request: Request) -> Route:
+        arrivals.append(time.monotonic())
+        return Route(hang=len(arrivals) == 1)  # the first request is never answered
+
+    site.add("/page", page)
+    settings = local(host_delay_s=0.3, read_timeout_s=0.3, respect_robots=False)
+    async with Fetcher(settings) as fetcher:
+        outcomes = await asyncio.gather(
+            *(fetcher.get(site.url("/page")) for _ in range(2)), return_exceptions=True
+        )
+    assert sum(isinstance(o, FetchError) for o in outcomes) == 1
+    # the read timeout, then the delay: 0.6 s (0.3 s without the delay); the server may
+    # note the first arrival a little late on a busy machine
+    assert arrivals[1] - arrivals[0] >= 0.5
+
+
+async def test_hosts_do_not_wait_for_each_other(site: LocalSite) -> None:
+    """Each host keeps its own pace; another host's delays never hold its requests back."""
+    slow, quick = InFlight(hold_s=0.0), InFlight(hold_s=0.0)
+    with LocalSite("other") as other:
+        site.add("/page", slow)
+        other.add("/page", quick)
+        settings = local(host_concurrency=1, host_delay_s=0.4, respect_robots=False)
+        async with Fetcher(settings) as fetcher:
+            started = time.monotonic()
+            urls = [site.url("/page")] * 3 + [other.url("/page")] * 3
+            await asyncio.gather(*(fetcher.get(url) for url in urls))
+            elapsed = time.monotonic() - started
+    for tracker in (slow, quick):
+        gaps = [b - a for a, b in itertools.pairwise(tracker.arrivals)]
+        assert len(gaps) == 2 and min(gaps) >= 0.395
+    assert abs(quick.arrivals[0] - slow.arrivals[0]) < 0.2  # both started at once
+    assert elapsed < 1.3  # two delays each, side by side: not six in a row
 
 
 async def test_server_sees_user_agent_and_accept(site: LocalSite) -> None:

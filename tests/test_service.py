@@ -182,6 +182,21 @@ def test_run_polls_prints_alerts_serves_health_and_stops_cleanly_on_sigterm(
         ),
         "the metrics of the cycle",
     )
+    duta.until(  # the shutdown log reports the lag once there is a sample (every 0.5 s)
+        lambda: (
+            (
+                (
+                    metric(
+                        get(f"http://127.0.0.1:{port}/metrics")[1],
+                        "duta_event_loop_lag_seconds_count",
+                    )
+                )
+                or 0
+            )
+            >= 1
+        ),
+        "an event-loop lag sample",
+    )
     assert duta.stop() < 10
     assert duta.process.returncode == 0, duta.err
     assert "set TELEGRAM_BOT_TOKEN" in duta.err

@@ -1,4 +1,4 @@
-"""Fetch stage, the HTTP client: the only code in Duta that talks to httpx.
+"""Fetch stage, the HTTP client: the only code in Duta that speaks HTTP.
 
 In: a URL, optional cache validators. Out: a `Response` with the final URL and the
 decoded body, or a FetchError subclass saying why there is none (NotModified,
@@ -8,28 +8,32 @@ Every hop of a redirect chain is checked against the URL policy before it is ask
 for, and connections are opened by `bot.fetch.network`, which connects only to the
 address it checked. Proxies from the environment are not used: a proxy would resolve
 host names itself, out of the policy's reach.
+
+Requests go straight to HTTP/1.1 connections spoken with h11 (`bot.fetch.connections`,
+`bot.fetch.http11`) over asyncio streams (`bot.fetch.streams`); httpx parses URLs and
+keeps cookies. httpx's client and httpcore's pool are left out: on a poll of hundreds
+of feeds their per-request work was most of the event loop's time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
 
+import httpcore
 import httpx
 
 from bot.errors import BlockedByRobots, FetchError, NotModified, TooLarge, UnsafeUrl
 from bot.fetch.body import BodyReader
-from bot.fetch.headers import REDIRECT_STATUSES, max_age_s, status_error
-from bot.fetch.network import (
-    GuardedBackend,
-    GuardedResolver,
-    GuardedTransport,
-    Lookup,
-    ResolveFailed,
-    system_lookup,
-)
+from bot.fetch.connections import Connections
+from bot.fetch.headers import REDIRECT_STATUSES, decode_headers, max_age_s, status_error
+from bot.fetch.http11 import Head, Http11
+from bot.fetch.network import GuardedBackend, GuardedResolver, Lookup, ResolveFailed, system_lookup
+from bot.fetch.outgoing import Outgoing, request_headers
 from bot.fetch.policy import AddressPolicy, AddressRefused, check_scheme
 from bot.fetch.politeness import Politeness
 from bot.fetch.robots import RobotsCache
@@ -67,17 +71,8 @@ class Fetcher:
         self.stats = FetchStats()
         policy = policy or AddressPolicy(allow_private=settings.allow_private_networks)
         self._resolver = GuardedResolver(policy, lookup)
-        # few idle connections: httpcore rescans its whole pool on every request
-        limits = httpx.Limits(
-            max_connections=max(1, settings.total_concurrency), max_keepalive_connections=8
-        )
-        self._client = httpx.AsyncClient(
-            transport=GuardedTransport(GuardedBackend(self._resolver), limits),
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
-            follow_redirects=False,  # every hop is checked against the URL policy
-            event_hooks={"response": [_stop_at_redirect]},
-        )
+        self._connections = Connections(GuardedBackend(self._resolver), _ssl_context())
+        self._outgoing = Outgoing(settings.user_agent)
         self._politeness = Politeness(
             host_concurrency=settings.host_concurrency,
             host_delay_s=settings.host_delay_s,
@@ -100,7 +95,7 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close connections and cancel robots.txt fetches in flight."""
         await self._robots.aclose()
-        await self._client.aclose()
+        await self._connections.aclose()
 
     async def get(
         self,
@@ -111,7 +106,7 @@ class Fetcher:
         accept: str | None = None,
     ) -> Response:
         """Fetch `url`, following redirects; raise a FetchError when there is no new body."""
-        headers = _request_headers(validators, accept)
+        headers = request_headers(validators, accept)
         try:
             return await self._fetch(url, headers, robots and self.settings.respect_robots)
         except NotModified:
@@ -150,8 +145,8 @@ class Fetcher:
         await self._check_address(url, target)
         if robots:
             await self._check_robots(url, target, host)
-        async with self._politeness.slot(host):
-            return await self._exchange(url, target, headers)
+        async with self._politeness.slot(host) as seen:
+            return await self._exchange(url, target, host, headers, seen)
 
     async def _check_address(self, url: str, target: httpx.URL) -> None:
         """Refuse a hop to a non-public address before robots.txt or politeness waits.
@@ -179,20 +174,30 @@ class Fetcher:
     async def _fetch_robots(self, robots_url: str) -> bytes:
         return (await self._fetch(robots_url, {}, robots=False)).content
 
-    async def _exchange(self, url: str, target: httpx.URL, headers: dict[str, str]) -> Response:
+    async def _exchange(
+        self,
+        url: str,
+        target: httpx.URL,
+        host: str,
+        headers: dict[str, str],
+        seen: Callable[[], None],
+    ) -> Response:
         """Send one GET and read its answer within the total time cap."""
         settings = self.settings
         self.stats.requests += 1
         try:
             async with asyncio.timeout(settings.total_timeout_s):
-                request = self._client.build_request("GET", target, headers=headers)
-                response = await self._client.send(request, stream=True)
+                connection = await self._connections.acquire(
+                    host,
+                    target.scheme,
+                    target.raw_host.decode("ascii"),
+                    _port(target),
+                    timeout_s=settings.connect_timeout_s,
+                )
                 try:
-                    return await self._read(url, response)
+                    return await self._request(url, target, connection, headers, seen)
                 finally:
-                    await response.aclose()
-        except _Redirect as hop:
-            return Response(url=hop.url, status=hop.status, content=b"", headers=hop.headers)
+                    await self._connections.release(host, connection)
         except TimeoutError as exc:
             reason = f"timed out after {settings.total_timeout_s:g} s"
             raise FetchError(url, reason, transient=True) from exc
@@ -200,22 +205,46 @@ class Fetcher:
             raise UnsafeUrl(url, exc.reason) from exc
         except ResolveFailed as exc:
             raise FetchError(url, exc.reason, transient=True) from exc
-        except httpx.HTTPError as exc:
+        except _HTTPCORE_ERRORS as exc:
             raise _translate(url, exc, settings) from exc
 
-    async def _read(self, url: str, response: httpx.Response) -> Response:
-        """Turn a streamed httpx response into a Response, or raise for its status."""
-        status = response.status_code
-        headers = dict(response.headers.items())  # names arrive lower-cased
+    async def _request(
+        self,
+        url: str,
+        target: httpx.URL,
+        connection: Http11,
+        headers: dict[str, str],
+        seen: Callable[[], None],
+    ) -> Response:
+        """The exchange on an open connection; politeness is told when the server answered."""
+        timeout_s = self.settings.read_timeout_s
+        try:
+            fields = self._outgoing.headers(target, headers)
+            await connection.send(target.raw_path, fields, timeout_s=timeout_s)
+            head = await connection.receive_head(timeout_s=timeout_s)
+        finally:
+            # The server saw the request start, if at all, before it answered or failed.
+            seen()
+        return await self._read(url, target, connection, head)
+
+    async def _read(self, url: str, target: httpx.URL, connection: Http11, head: Head) -> Response:
+        """Turn an answer into a Response, or raise for its status."""
+        status = head.status
+        headers = decode_headers(head.headers)
+        if "set-cookie" in headers:
+            self._outgoing.keep_cookies(target, status, head.headers)
+        if status in REDIRECT_STATUSES and "location" in headers:
+            return Response(url=str(target), status=status, content=b"", headers=headers)
         not_before_s = max_age_s(headers.get("cache-control"))
         if status == 304:
             raise NotModified(url, not_before_s=not_before_s)
         if not 200 <= status < 300:
-            raise status_error(url, status, response.reason_phrase, headers.get("retry-after"))
-        content = await self._read_body(url, response, headers)
+            phrase = head.reason.decode("ascii", "replace")
+            raise status_error(url, status, phrase, headers.get("retry-after"))
+        content = await self._read_body(url, connection, headers)
         validators = Validators(headers.get("etag"), headers.get("last-modified"))
         return Response(
-            url=str(response.url),
+            url=str(target),
             status=status,
             content=content,
             headers=headers,
@@ -223,47 +252,26 @@ class Fetcher:
             not_before_s=not_before_s,
         )
 
-    async def _read_body(
-        self, url: str, response: httpx.Response, headers: dict[str, str]
-    ) -> bytes:
+    async def _read_body(self, url: str, connection: Http11, headers: dict[str, str]) -> bytes:
         limit = self.settings.max_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise TooLarge(url, limit)  # refused before reading a byte
         body = BodyReader(url, headers.get("content-encoding", ""), limit)
-        async for chunk in response.aiter_raw():
+        async for chunk in connection.body(timeout_s=self.settings.read_timeout_s):
             self.stats.bytes += len(chunk)
             body.feed(chunk)
         return body.finish()
 
 
-class _Redirect(Exception):
-    """A redirect answer, raised from the response hook before httpx parses its Location.
-
-    httpx builds the next request even when not following redirects, and fails on
-    Locations such as `data:` URLs; the fetcher checks each hop itself instead.
-    """
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.url = str(response.url)
-        self.status = response.status_code
-        self.headers = dict(response.headers.items())
+_HTTPCORE_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError)
 
 
-async def _stop_at_redirect(response: httpx.Response) -> None:
-    if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-        raise _Redirect(response)
-
-
-def _request_headers(validators: Validators | None, accept: str | None) -> dict[str, str]:
-    candidates = {
-        "Accept": accept,
-        "If-None-Match": validators.etag if validators else None,
-        "If-Modified-Since": validators.last_modified if validators else None,
-    }
-    # A stored validator that cannot be sent as a header is dropped, not fatal.
-    return {k: v for k, v in candidates.items() if v and v.isascii() and v.isprintable()}
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's verifying context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), HTTP/1.1 only."""
+    context = httpx.create_ssl_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 def _parse(url: str, target: str, base: httpx.URL | None = None) -> httpx.URL:
@@ -286,18 +294,16 @@ def _host_key(target: httpx.URL) -> str:
     return f"{target.scheme}://{target.raw_host.decode('ascii')}:{_port(target)}"
 
 
-def _translate(url: str, exc: httpx.HTTPError, settings: FetchSettings) -> FetchError:
-    """The FetchError for an httpx failure: network trouble is transient, bad URLs are not."""
+def _translate(url: str, exc: Exception, settings: FetchSettings) -> FetchError:
+    """The FetchError for an httpcore failure: network trouble is transient, bad URLs are not."""
     detail = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectTimeout):
+    if isinstance(exc, httpcore.ConnectTimeout):
         reason = f"connection timed out after {settings.connect_timeout_s:g} s"
         return FetchError(url, reason, transient=True)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpcore.TimeoutException):
         return FetchError(url, f"timed out after {settings.read_timeout_s:g} s", transient=True)
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return FetchError(url, f"invalid URL ({detail})", transient=False)
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpcore.ConnectError):
         return FetchError(url, f"could not connect ({detail})", transient=True)
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, httpcore.RemoteProtocolError):
         return FetchError(url, f"broken response ({detail})", transient=True)
     return FetchError(url, f"network error ({detail})", transient=True)

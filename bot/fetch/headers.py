@@ -1,10 +1,12 @@
-"""Fetch stage, response headers: status classification and server timing hints.
+"""Fetch stage, response headers: decoding, status classification and server timing hints.
 
-In: status codes and header values. Out: FetchErrors and seconds. Pure functions.
+In: raw header pairs, status codes and header values. Out: a header dict, FetchErrors
+and seconds. Pure functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -15,6 +17,16 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Worth retrying later: the server or the path to it may recover.
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 _PHRASES = {s.value: s.phrase for s in HTTPStatus}
+
+
+def decode_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header values by lower-cased name; a repeated header's values joined with ', '."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = _text(value)
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
 
 
 def max_age_s(cache_control: str | None) -> float | None:
@@ -67,3 +79,11 @@ def status_error(url: str, status: int, phrase: str, retry_after: str | None) ->
         status=status,
         retry_after_s=retry_after_s(retry_after) if transient else None,
     )
+
+
+def _text(value: bytes) -> str:
+    """A header value as text: UTF-8 when it is, else Latin-1 (which never fails)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")

@@ -1,11 +1,11 @@
 """Fetch stage, the network edge: resolve a host once, check its addresses, connect to one.
 
-In: a host and port (from the fetcher's pre-flight check, or from httpcore opening a
-connection). Out: the allowed addresses, or a TCP stream to one of them; otherwise
+In: a host and port (from the fetcher's pre-flight check, or from `bot.fetch.connections`
+opening a connection). Out: the allowed addresses, or a TCP stream to one of them; otherwise
 AddressRefused or ResolveFailed. Checked answers are remembered for `ttl_s`, and the
 connection goes to the very address that was checked, so a DNS answer that changes
 between the check and the connection (DNS rebinding) cannot steer a request to a
-private address. Only the TCP target changes: httpcore starts TLS on the stream with
+private address. Only the TCP target changes: TLS is started on the stream with
 the URL's hostname for SNI and certificate verification, and the Host header stays.
 """
 
@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import httpcore
-import httpx
 
 from bot.fetch.policy import AddressPolicy, AddressRefused, parse_ip
+from bot.fetch.streams import AsyncioBackend
 
 Lookup = Callable[[str, int], Awaitable[Sequence[str]]]
 
@@ -117,7 +117,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self, resolver: GuardedResolver, backend: httpcore.AsyncNetworkBackend | None = None
     ) -> None:
         self.resolver = resolver
-        self._backend = backend or httpcore.AnyIOBackend()
+        self._backend = backend or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -156,19 +156,3 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def sleep(self, seconds: float) -> None:
         """Delegate httpcore's retry pauses."""
         await self._backend.sleep(seconds)
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport, with every connection opened by a GuardedBackend."""
-
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
-        # httpx builds its connection pool without a way to pass a network backend;
-        # the pool it made is replaced by the same pool with ours (tests cover this).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )

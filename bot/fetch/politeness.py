@@ -2,14 +2,25 @@
 
 In: a host key (scheme://host:port) per request. Out: a slot to send the request in,
 granted when the host has fewer than `host_concurrency` requests in flight, at least
-the host's delay has passed since the previous start there, and fewer than
-`total_concurrency` requests are in flight overall.
+the host's delay has passed since the server answered the previous request, and fewer
+than `total_concurrency` requests are in flight overall.
+
+The delay is a gap between request starts as the server sees them, so it is counted
+from a moment by which the server has certainly seen the previous request start: when
+its answer's head arrived (or the request failed after being sent). Counting from when
+a request was allowed to go is not enough: a busy event loop can hold it back after
+its turn came, and the next one would follow it too closely. Counting from when its
+headers were written is not enough either: a busy server reads one request late and
+the next on time. So, while a host has a delay, its requests take turns one at a time,
+and a turn ends when the caller reports the request seen (or it failed before anything
+was sent, which leaves the previous moment in force). Answer bodies still overlap, up
+to `host_concurrency` at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 MAX_CRAWL_DELAY_S = 10.0  # a robots.txt Crawl-delay above this would starve a source
@@ -18,8 +29,31 @@ MAX_CRAWL_DELAY_S = 10.0  # a robots.txt Crawl-delay above this would starve a s
 class _HostGate:
     def __init__(self, concurrency: int) -> None:
         self.in_flight = asyncio.Semaphore(concurrency)
-        self.next_start = 0.0  # event-loop time before which no request may start
+        self.turn = asyncio.Lock()  # held from a request's go-ahead until the server answers
+        self.last_seen = float("-inf")  # event-loop time the last request was surely seen
         self.crawl_delay_s = 0.0
+
+
+class _Turn:
+    """One request's turn at a host; `seen` stamps the time and hands the turn on."""
+
+    __slots__ = ("_gate", "_loop")
+
+    def __init__(self, gate: _HostGate, loop: asyncio.AbstractEventLoop) -> None:
+        self._gate: _HostGate | None = gate
+        self._loop = loop
+
+    def seen(self) -> None:
+        """The server has seen the request by now: the host's next gap starts here."""
+        if self._gate is not None:
+            self._gate.last_seen = self._loop.time()
+            self.end()
+
+    def end(self) -> None:
+        """Hand the turn on (once; later calls do nothing)."""
+        if self._gate is not None:
+            self._gate.turn.release()
+            self._gate = None
 
 
 class Politeness:
@@ -42,22 +76,38 @@ class Politeness:
         return max(self.host_delay_s, self._gate(host).crawl_delay_s)
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        """Wait until a request to `host` may start; hold the slot while it runs."""
+    async def slot(self, host: str) -> AsyncIterator[Callable[[], None]]:
+        """Wait until a request to `host` may start; hold the slot while it runs.
+
+        Yields the function to call once the answer's head has arrived, or the request
+        failed after being sent: the host's next request waits from that moment.
+        """
         gate = self._gate(host)
-        # The overall slot is taken before the start time is reserved, so the
-        # reserved times are the real start times and the gaps hold at the server.
-        async with gate.in_flight, self._total:
+        async with gate.in_flight:
+            if self.delay_s(host) <= 0:  # nothing to space out: requests overlap freely
+                async with self._total:
+                    yield _nothing
+                return
+            await gate.turn.acquire()
             loop = asyncio.get_running_loop()
-            now = loop.time()
-            start = max(now, gate.next_start)
-            gate.next_start = start + self.delay_s(host)
-            if start > now:
-                await asyncio.sleep(start - now)
-            yield
+            turn = _Turn(gate, loop)
+            try:
+                wait_s = gate.last_seen + self.delay_s(host) - loop.time()
+                if wait_s > 0:
+                    await asyncio.sleep(wait_s)
+                # The overall slot is taken after the host's wait, so no request holds
+                # one while it sleeps.
+                async with self._total:
+                    yield turn.seen
+            finally:
+                turn.end()
 
     def _gate(self, host: str) -> _HostGate:
         gate = self._hosts.get(host)
         if gate is None:
             gate = self._hosts[host] = _HostGate(self.host_concurrency)
         return gate
+
+
+def _nothing() -> None:
+    """Without a delay there is no turn to hand on."""
