@@ -1,36 +1,44 @@
 """Tagging stage: a document's title, lead and text → `Tagging` (tags with evidence).
 
 Pure and fast: one Aho-Corasick automaton holds every alias of the taxonomy in its
-folded form (case and diacritics removed), so one pass over each part of the
-document finds every candidate. Each candidate is then checked against what its
-alias demands: the diacritics or the capital letters as written, word boundaries,
-and the words next to it (so "Anh" the pronoun is not the United Kingdom).
-Matches in the title count more than in the lead, and those more than in the
-body; a tag's score grows with that weight. The relevance decision weighs words
-of foreign relations and of Vietnam against words of sports results, weather,
-crime and markets.
+folded form (case and diacritics removed) between word boundaries, so one pass over
+each part of the document finds every candidate, and only whole words. Candidates are
+then handled alias by alias rather than one by one: most aliases accept every place
+they stand; the others are checked against what they demand, the diacritics or the
+capital letters as written, and the words next to them (so "Anh" the pronoun is not
+the United Kingdom). A match inside a longer match of its kind does not count.
+Matches in the title count more than in the lead, and those more than in the body; a
+tag's score grows with that weight. The relevance decision weighs words of foreign
+relations and of Vietnam against words of sports results, weather, crime and markets.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import accumulate, compress, groupby, repeat
+from operator import and_, itemgetter, sub, truediv
 
 import ahocorasick
 
-from bot.language import detect_language
+from bot.language import SAMPLE_CHARS, detect_language
 from bot.models import Tag, Tagging
 from bot.taxonomy import (
     FACETS,
     FOLD_TABLE,
+    PUNCTUATION,
+    SCAN_TABLE,
     Alias,
     Taxonomy,
     TaxonomyNode,
     clean,
     exact,
     fold,
+    scan_form,
 )
 
 SECTION_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
@@ -49,9 +57,13 @@ HOME, CUES, OFF_TOPIC = "relevance.home", "relevance.cues", "relevance.off_topic
 MIN_RELATIONS = 2.0
 OFF_TOPIC_FACTOR = 1.5
 RELEVANT_SCORE = 0.5
+TITLE_WEIGHT = SECTION_WEIGHTS["title"]
 _BARRIER = re.compile(r"[.!?;:|\n()\[\]\"“”]")
 _WORD = re.compile(r"\w+|[$€£¥₫]")  # currency signs count: "US$" is money, not a partner
 _CONTEXT_CHARS = 80
+_BOUNDARIES = (" ", PUNCTUATION)  # how the scan reads a word boundary
+_LAST, _WORD_INDEX = itemgetter(0), itemgetter(1)
+_THEME = FACETS.index("theme")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +78,11 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    words: tuple[str, ...]
+    """Context phrases of one length, as words, and whether to compare them folded."""
+
+    size: int  # words in each phrase
     loose: bool  # written without diacritics: compare folded words
+    phrases: frozenset[tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,26 +93,49 @@ class _Pattern:
     exact: str
     requires: tuple[_Context, ...]
     forbids: tuple[_Context, ...]
+    plain: bool  # accepted wherever its words stand: no rule of language, case or context
+    reach: int  # words on each side the context rules look at
+    named: bool  # the owner is a node, whose tag shows its evidence
 
 
 @dataclass(frozen=True, slots=True)
-class _Hit:
-    pattern: _Pattern
-    start: int
-    end: int
-    phrase: str
-    weight: float
+class _Word:
+    """What one word of the automaton stands for: the aliases folded to it."""
+
+    span: int  # from the index where a match of it ends to where it starts
+    # each folded alias: whether it has punctuation, which the scan must compare as it
+    # reads all punctuation alike; and the patterns that decide its matches
+    aliases: tuple[tuple[str, bool, tuple[_Pattern, ...]], ...]
+    simple: bool  # one alias, no punctuation, only plain patterns: every match counts
+    # one alias, no punctuation, no context rules, one pattern per owner: its matches can
+    # be sifted all at once
+    sifted: bool
+    # per group of its patterns, the words that hold it and have a pattern of that group
+    within: dict[str, frozenset[int]] = field(default_factory=dict)
+    # the words it holds or that hold it: where none matched, its matches stand alone
+    related: set[int] = field(default_factory=set)
+
+
+# Where one pattern matched in one part of the document: (pattern, folded alias, starts,
+# ends), in order. Plain tuples: a document has dozens, made and read in few steps.
+_Place = tuple[_Pattern, str, list[int], list[int]]
+# Where a phrase was read: (not with the title's weight, start, part of the document).
+_Read = tuple[bool, int, int]
 
 
 def _contexts(phrases: tuple[str, ...]) -> tuple[_Context, ...]:
-    found = []
+    grouped: dict[tuple[int, bool], set[tuple[str, ...]]] = defaultdict(set)
     for phrase in phrases:
         words = tuple(_WORD.findall(exact(phrase)))
-        found.append(_Context(words=words, loose=fold(phrase) == exact(phrase)))
-    return tuple(found)
+        grouped[len(words), fold(phrase) == exact(phrase)].add(words)
+    return tuple(
+        _Context(size=size, loose=loose, phrases=frozenset(found))
+        for (size, loose), found in grouped.items()
+    )
 
 
 def _patterns(taxonomy: Taxonomy) -> list[_Pattern]:
+    """Every alias with its owner, in taxonomy order (which decides among equal matches)."""
     owned: list[tuple[str, str, Alias]] = [
         (node.id, node.facet, alias) for node in taxonomy.nodes for alias in node.aliases
     ]
@@ -105,17 +143,94 @@ def _patterns(taxonomy: Taxonomy) -> list[_Pattern]:
     groups = ((HOME, relevance.home), (CUES, relevance.cues), (OFF_TOPIC, relevance.off_topic))
     for group, aliases in groups:
         owned.extend((group, group, alias) for alias in aliases)
-    return [
-        _Pattern(
-            owner=owner,
-            group=group,
-            alias=alias,
-            exact=exact(alias.text),
-            requires=_contexts(alias.requires_context),
-            forbids=_contexts(alias.forbids_context),
-        )
-        for owner, group, alias in owned
-    ]
+    return [_pattern(owner, group, alias) for owner, group, alias in owned]
+
+
+def _pattern(owner: str, group: str, alias: Alias) -> _Pattern:
+    requires = _contexts(alias.requires_context)
+    forbids = _contexts(alias.forbids_context)
+    strict = alias.language_only or alias.case_sensitive or not alias.fold
+    sizes = [context.size for context in requires + forbids]
+    return _Pattern(
+        owner=owner,
+        group=group,
+        alias=alias,
+        exact=exact(alias.text),
+        requires=requires,
+        forbids=forbids,
+        plain=not (strict or sizes),
+        reach=alias.context_window + max(sizes) - 1 if sizes else 0,
+        named=group != owner,
+    )
+
+
+def _deciding(patterns: list[_Pattern]) -> tuple[_Pattern, ...]:
+    """The patterns of one folded alias that can decide a match, in taxonomy order.
+
+    Of the patterns of one owner only the first that accepts a match counts, so those
+    after a pattern that accepts every match never count.
+    """
+    kept: list[_Pattern] = []
+    settled: set[str] = set()
+    for pattern in patterns:
+        if pattern.owner not in settled:
+            kept.append(pattern)
+            if pattern.plain:
+                settled.add(pattern.owner)
+    return tuple(kept)
+
+
+def _words(patterns: list[_Pattern]) -> dict[str, _Word]:
+    """The automaton's words by form: each folded alias as the scan reads it."""
+    by_key: dict[str, list[_Pattern]] = defaultdict(list)
+    for pattern in patterns:
+        by_key[fold(pattern.alias.text)].append(pattern)
+    by_form: dict[str, list[tuple[str, bool, tuple[_Pattern, ...]]]] = defaultdict(list)
+    for key, found in by_key.items():
+        form = key.translate(SCAN_TABLE)
+        by_form[form].append((key, PUNCTUATION in form, _deciding(found)))
+    words = {}
+    for form, aliases in by_form.items():
+        patterns = [p for _, _, deciding in aliases for p in deciding]
+        single = len(aliases) == 1 and not aliases[0][1]
+        sifted = single and not any(p.requires or p.forbids for p in patterns)
+        sifted = sifted and len({p.owner for p in patterns}) == len(patterns)
+        simple = single and all(p.plain for p in patterns)
+        words[form] = _Word(len(form) + 1, tuple(aliases), simple=simple, sifted=sifted)
+    return words
+
+
+def _automaton(forms: list[str]) -> ahocorasick.Automaton:
+    """Each form between word boundaries, standing for its index in `forms`.
+
+    The scan reads the document the same way, so an alias is only found where it stands
+    between word boundaries, and never inside a longer word.
+    """
+    automaton = ahocorasick.Automaton()
+    for index, form in enumerate(forms):
+        for before in _BOUNDARIES:
+            for after in _BOUNDARIES:
+                automaton.add_word(f"{before}{form}{after}", index)
+    automaton.make_automaton()
+    return automaton
+
+
+def _nesting(forms: list[str], words: list[_Word], automaton: ahocorasick.Automaton) -> None:
+    """Tell each word which longer words hold it, by the groups of their patterns."""
+    groups = [{p.group for _, _, deciding in w.aliases for p in deciding} for w in words]
+    holders: dict[int, set[int]] = defaultdict(set)
+    for outer, form in enumerate(forms):
+        for _, inner in automaton.iter(f" {form} "):
+            if inner != outer:
+                holders[inner].add(outer)
+    for inner, outers in holders.items():
+        for group in groups[inner]:
+            within = frozenset(outer for outer in outers if group in groups[outer])
+            if within:
+                words[inner].within[group] = within
+                words[inner].related.update(within)
+                for outer in within:
+                    words[outer].related.add(inner)
 
 
 def _folded_with_origin(text: str) -> tuple[str, list[int] | None]:
@@ -132,36 +247,33 @@ def _folded_with_origin(text: str) -> tuple[str, list[int] | None]:
     return "".join(chars), origin
 
 
-def _bounded(key: str, start: int, end: int) -> bool:
-    before = key[start - 1] if start > 0 else " "
-    after = key[end] if end < len(key) else " "
-    return not before.isalnum() and not after.isalnum()
-
-
 class Tagger:
     """Tags documents against one taxonomy; build once, call `tag` many times."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self._nodes: dict[str, TaxonomyNode] = {node.id: node for node in taxonomy.nodes}
-        self._patterns = _patterns(taxonomy)
-        by_key: dict[str, list[int]] = defaultdict(list)
-        for index, pattern in enumerate(self._patterns):
-            by_key[fold(pattern.alias.text)].append(index)
-        self._automaton = ahocorasick.Automaton()
-        for key, indices in by_key.items():
-            self._automaton.add_word(key, (len(key), tuple(indices)))
-        self._automaton.make_automaton()
+        self._facets = {node.id: node.facet for node in taxonomy.nodes}
+        self._ranks = {node.id: FACETS.index(node.facet) for node in taxonomy.nodes}
+        by_form = _words(_patterns(taxonomy))
+        forms = list(by_form)
+        self._words = list(by_form.values())
+        self._automaton = _automaton(forms)
+        _nesting(forms, self._words, self._automaton)
+        self._nested = frozenset(index for index, word in enumerate(self._words) if word.within)
 
     def tag(self, *, title: str, lead: str | None, text: str) -> Tagging:
         """Detect the language, find the tags with their evidence, decide relevance."""
         sections = {"title": clean(title), "lead": clean(lead or ""), "body": clean(text)}
-        language = detect_language("\n".join(s for s in sections.values() if s))
-        hits: list[_Hit] = []
-        for name, section in sections.items():
-            hits.extend(self._scan(section, SECTION_WEIGHTS[name], language))
-        totals, evidence = _weigh(hits)
-        words = len(sections["body"].split())
+        # the detector reads no further than SAMPLE_CHARS: no need to copy the whole body
+        opening = (sections["title"], sections["lead"], sections["body"][:SAMPLE_CHARS])
+        language = detect_language("\n".join(s for s in opening if s))
+        reading = _Reading()
+        for part, (name, section) in enumerate(sections.items()):
+            self._read(reading, (part, SECTION_WEIGHTS[name], section), language)
+        totals, evidence = reading.totals(), reading.evidence()
+        body = sections["body"]
+        words = body.count(" ") + body.count("\n") + 1 if body else 0  # clean() left one space
         limit = min(MAX_THEMES_LONG, MAX_THEMES + words // WORDS_PER_EXTRA_THEME)
         tags = self._tags(totals, evidence, language, limit)
         relevance = self._relevance(totals)
@@ -175,27 +287,61 @@ class Tagger:
     def matches(self, text: str, language: str | None = None) -> tuple[Match, ...]:
         """Every alias occurrence the tagger accepts in `text`, before any threshold."""
         cleaned = clean(text)
-        hits = self._scan(cleaned, 1.0, language or detect_language(cleaned))
-        ordered = sorted(hits, key=lambda h: (h.start, h.end, h.pattern.owner))
-        return tuple(Match(h.pattern.owner, h.start, h.end, h.phrase) for h in ordered)
+        found = self._scan(cleaned, language or detect_language(cleaned), quick=False)[1]
+        every = [
+            Match(pattern.owner, start, end, cleaned[start:end])
+            for pattern, _, starts, ends in found
+            for start, end in zip(starts, ends, strict=True)
+        ]
+        return tuple(sorted(every, key=lambda m: (m.start, m.end, m.owner)))
 
-    def _scan(self, text: str, weight: float, language: str) -> list[_Hit]:
+    def _read(self, reading: _Reading, part: tuple[int, float, str], language: str) -> None:
+        """Weigh the matches in one part of the document: (its place, weight, text)."""
+        _, _, text = part
+        counted, found = self._scan(text, language, quick=True)
+        for word, lasts in counted:  # simple words alone: every match counts as found
+            key, _, patterns = word.aliases[0]
+            reading.add_all(part, patterns, key, word.span, lasts)
+        for pattern, key, starts, ends in found:
+            reading.add(part, pattern, key, starts, ends)
+
+    def _scan(
+        self, text: str, language: str, *, quick: bool
+    ) -> tuple[list[tuple[_Word, list[int]]], list[_Place]]:
+        """The accepted matches in one part of the document, by pattern.
+
+        With `quick`, the matches of simple words that neither hold nor are held by another
+        word that matched come apart, as they are: (word, where its matches end).
+        """
         if not text:
-            return []
-        key, origin = _folded_with_origin(text)
-        hits: list[_Hit] = []
-        for last, (length, indices) in self._automaton.iter(key):
-            start, end = last - length + 1, last + 1
-            if not _bounded(key, start, end):
-                continue
-            if origin is not None:
-                start, end = origin[start], origin[last] + 1
-            phrase = text[start:end]
-            for index in indices:
-                pattern = self._patterns[index]
-                if _accepts(pattern, text, start, end, phrase, language):
-                    hits.append(_Hit(pattern, start, end, phrase, weight * pattern.alias.weight))
-        return _outermost(hits)
+            return [], []
+        form = scan_form(text)
+        folded: str | None = None
+        origin: list[int] | None = None
+        if form is None:  # rare characters: fold them one by one and keep track
+            folded, origin = _folded_with_origin(text)
+            form = folded.translate(SCAN_TABLE)
+        raw = list(self._automaton.iter(f" {form} "))
+        raw.sort(key=_WORD_INDEX)  # stable: each word's matches stay in order
+        matched = set(map(_WORD_INDEX, raw))
+        words, nested = self._words, self._nested
+        counted = []
+        places: dict[int, list[_Place]] = {}
+        pending = []
+        for index, hits in groupby(raw, _WORD_INDEX):
+            lasts = list(map(_LAST, hits))
+            word = words[index]
+            if origin is not None or not (word.simple or word.sifted):
+                pending.append((index, lasts))
+            elif quick and word.simple and word.related.isdisjoint(matched):
+                counted.append((word, lasts))
+            else:  # no need to look at each match: all count, or all are tested at once
+                places[index] = _at_once(word, lasts, text, language)
+        for index, lasts in pending:
+            # no need to check a match that a longer one, which surely counts, will drop
+            shadow = _covers(places, index, words) if index in nested else {}
+            places[index] = _accepted(words[index], lasts, text, (folded, origin), language, shadow)
+        return counted, _outermost(places, words, nested)
 
     def _tags(
         self,
@@ -204,22 +350,24 @@ class Tagger:
         language: str,
         theme_limit: int,
     ) -> tuple[Tag, ...]:
+        facets, ranks = self._facets, self._ranks
         kept = [
-            (self._nodes[owner], total)
+            (ranks[owner], -total, owner)
             for owner, total in totals.items()
-            if owner in self._nodes and total >= MIN_EVIDENCE[self._nodes[owner].facet]
+            if owner in facets and total >= MIN_EVIDENCE[facets[owner]]
         ]
-        kept.sort(key=lambda item: (FACETS.index(item[0].facet), -item[1], item[0].id))
-        tags = [
-            Tag(
-                id=node.id,
-                facet=node.facet,
+        kept.sort()  # by facet, strongest first, then by id
+        tags = []
+        for _, weight, owner in _main_themes(kept, theme_limit):
+            node = self._nodes[owner]
+            tag = Tag(
+                id=owner,
+                facet=facets[owner],
                 label=node.label.get(language),
-                score=round(1.0 - 0.5 ** (total / HALF_SCORE_EVIDENCE), 3),
-                evidence=tuple(evidence[node.id][:MAX_EVIDENCE_PHRASES]),
+                score=round(1.0 - 0.5 ** (-weight / HALF_SCORE_EVIDENCE), 3),
+                evidence=tuple(evidence[owner][:MAX_EVIDENCE_PHRASES]),
             )
-            for node, total in _main_themes(kept, theme_limit)
-        ]
+            tags.append(tag)
         return tuple(tags)
 
     def _relevance(self, totals: dict[str, float]) -> float:
@@ -229,13 +377,13 @@ class Tagger:
         foreign = 0.0
         has_org = False
         for owner, total in totals.items():
-            node = self._nodes.get(owner)
-            if node is None or total < MIN_EVIDENCE[node.facet]:
+            facet = self._facets.get(owner)
+            if facet is None or total < MIN_EVIDENCE[facet]:
                 continue
-            if node.id in signals or node.facet in signals:
+            if owner in signals or facet in signals:
                 relations += total
-            foreign += total if node.facet == "partner" else 0.0
-            has_org = has_org or node.facet == "org"
+            foreign += total if facet == "partner" else 0.0
+            has_org = has_org or facet == "org"
         off_topic = totals.get(OFF_TOPIC, 0.0)
         if relations < MIN_RELATIONS or relations < OFF_TOPIC_FACTOR * off_topic:
             # too little: a score below the bar that still tells near misses apart
@@ -247,42 +395,262 @@ class Tagger:
         return round(certainty, 3)
 
 
-def _weigh(hits: list[_Hit]) -> tuple[dict[str, float], dict[str, list[str]]]:
-    """Evidence weight and phrases per owner; each repeat of one phrase counts less.
+def _at_once(word: _Word, lasts: list[int], text: str, language: str) -> list[_Place]:
+    """The matches of a simple or sifted word (`_Word`), without looking at each."""
+    key, _, patterns = word.aliases[0]
+    starts = list(map(sub, lasts, repeat(word.span)))
+    ends = list(map(sub, lasts, repeat(1)))
+    if word.simple:
+        return [(p, key, starts, ends) for p in patterns]
+    return _sifted(patterns, key, (text, starts, ends), language)
 
-    The k-th occurrence of the same phrase adds 1/√k of its weight, strongest first, so a
-    theme named by one common word many times does not drown one named in several ways.
+
+def _sifted(
+    patterns: tuple[_Pattern, ...], key: str, where: tuple[str, list[int], list[int]], lang: str
+) -> list[_Place]:
+    """The matches each pattern accepts, for patterns whose rules only look at the
+    document's language and at the words matched: tested all at once."""
+    text, starts, ends = where
+    phrases = [text[start:end] for start, end in zip(starts, ends, strict=True)]
+    folds = list(map(str.casefold, phrases))
+    found: list[_Place] = []
+    for p in patterns:
+        alias = p.alias
+        if alias.language_only and alias.language != lang:
+            continue
+        tests = []
+        if alias.case_sensitive:
+            tests.append(map(alias.text.__eq__, phrases))
+        if not alias.fold:
+            tests.append(map(p.exact.__eq__, folds))
+        if not tests:
+            found.append((p, key, starts, ends))
+            continue
+        flags = list(tests[0] if len(tests) == 1 else map(and_, *tests))
+        found.append((p, key, list(compress(starts, flags)), list(compress(ends, flags))))
+    return found
+
+
+def _accepted(
+    word: _Word,
+    lasts: list[int],
+    text: str,
+    folding: tuple[str | None, list[int] | None],
+    language: str,
+    shadow: dict[str, _Covers],
+) -> list[_Place]:
+    """The matches of one word that its patterns accept, one by one; those in `shadow`
+    of their group are left out, as longer matches will drop them."""
+    folded, origin = folding
+    found: dict[tuple[str, int], _Place] = {}
+    for last in lasts:
+        start, end = last - word.span, last - 1  # in the folded text
+        first, stop = (start, end) if origin is None else (origin[start], origin[end - 1] + 1)
+        phrase = text[first:stop]
+        for key, punctuated, patterns in word.aliases:
+            if punctuated and _punctuation(text, folded, start, end) != key:
+                continue  # other punctuation than the alias has
+            owners: set[str] = set()  # the first pattern of an owner that accepts counts
+            for index, p in enumerate(patterns):
+                covers = shadow.get(p.group)
+                if p.owner in owners or (covers is not None and covers.hold(first, stop)):
+                    continue
+                if p.plain or _accepts(p, text, first, stop, phrase, language):
+                    owners.add(p.owner)
+                    place = found.setdefault((key, index), (p, key, [], []))
+                    place[2].append(first)
+                    place[3].append(stop)
+    return list(found.values())
+
+
+class _Covers:
+    """Spans of matches, to tell quickly whether one of them holds another span."""
+
+    def __init__(self, spans: set[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        self._reach = list(accumulate((end for _, end in ordered), max))  # furthest end so far
+
+    def hold(self, start: int, end: int) -> bool:
+        """Whether a span other than this one starts at or before `start` and ends at or
+        after `end`."""
+        at_or_before = bisect_right(self._starts, start)
+        if not at_or_before or self._reach[at_or_before - 1] < end:
+            return False
+        if self._reach[at_or_before - 1] > end:
+            return True
+        before = bisect_left(self._starts, start)  # one of the same end, but starting earlier?
+        return before > 0 and self._reach[before - 1] >= end
+
+
+def _covers(places: dict[int, list[_Place]], index: int, words: list[_Word]) -> dict[str, _Covers]:
+    """Per group, the matches of longer words that hold word `index`, of that group."""
+    found = {}
+    for group, within in words[index].within.items():
+        outer = within.intersection(places)
+        spans = {
+            (start, end)
+            for other in outer
+            for pattern, _, starts, ends in places[other]
+            if pattern.group == group
+            for start, end in zip(starts, ends, strict=True)
+        }
+        if spans:
+            found[group] = _Covers(spans)
+    return found
+
+
+def _outermost(
+    places: dict[int, list[_Place]], words: list[_Word], nested: frozenset[int]
+) -> list[_Place]:
+    """Drop the matches that lie inside a longer match of the same group.
+
+    Only a word that a longer word of the group holds (one of `nested`) can lose
+    matches so, and only where that longer word matched too.
     """
-    by_phrase: dict[tuple[str, str], list[float]] = defaultdict(list)
-    evidence: dict[str, list[str]] = defaultdict(list)
-    seen: set[tuple[str, str]] = set()
-    for hit in sorted(hits, key=lambda h: (h.weight < SECTION_WEIGHTS["title"], h.start)):
-        owner = hit.pattern.owner
-        by_phrase[owner, hit.phrase.translate(FOLD_TABLE)].append(hit.weight)
-        if (owner, hit.phrase.casefold()) not in seen:
-            seen.add((owner, hit.phrase.casefold()))
-            evidence[owner].append(hit.phrase)
-    totals: dict[str, float] = defaultdict(float)
-    for (owner, _), weights in by_phrase.items():
-        weights.sort(reverse=True)
-        totals[owner] += sum(w / math.sqrt(k) for k, w in enumerate(weights, start=1))
-    return totals, evidence
+    # all spans are taken before any match is dropped
+    covered = [
+        (index, covers)
+        for index in nested.intersection(places)
+        if (covers := _covers(places, index, words))
+    ]
+    for index, covers in covered:
+        places[index] = [
+            _uncover(place, covers[place[0].group]) if place[0].group in covers else place
+            for place in places[index]
+        ]
+    return [place for found in places.values() for place in found if place[2]]
 
 
-def _main_themes(
-    kept: list[tuple[TaxonomyNode, float]], limit: int
-) -> list[tuple[TaxonomyNode, float]]:
-    """Keep every non-theme tag, and only the strongest themes (input sorted by weight)."""
-    themes = [total for node, total in kept if node.facet == "theme"]
+def _uncover(place: _Place, covers: _Covers) -> _Place:
+    """`place` without the matches that `covers` hold."""
+    pattern, key, starts, ends = place
+    kept = [
+        (start, end) for start, end in zip(starts, ends, strict=True) if not covers.hold(start, end)
+    ]
+    return pattern, key, [start for start, _ in kept], [end for _, end in kept]
+
+
+class _Reading:
+    """Evidence weight and phrases per owner, gathered part by part of a document.
+
+    Each repeat of one phrase counts less: the k-th occurrence of the same phrase adds
+    1/√k of its weight, strongest first, so a theme named by one common word many times
+    does not drown one named in several ways. Phrases and weights are taken in the order
+    matches are read: those with the title's weight first, then as they are written.
+    """
+
+    def __init__(self) -> None:
+        # by owner and folded phrase: where first read, and the weight of each occurrence
+        self.tallies: dict[tuple[str, str], tuple[_Read, list[float]]] = {}
+        # by owner and casefolded phrase: where first read, and as written there
+        self.written: dict[tuple[str, str], tuple[_Read, str]] = {}
+
+    def add(
+        self,
+        part: tuple[int, float, str],
+        pattern: _Pattern,
+        key: str,
+        starts: list[int],
+        ends: list[int],
+    ) -> None:
+        """Count the matches of `pattern` at `starts`/`ends` in one part of the document."""
+        number, section_weight, text = part
+        weight = section_weight * pattern.alias.weight
+        read = (weight < TITLE_WEIGHT, starts[0], number)
+        self._tally(pattern.owner, key, read, [weight] * len(starts))
+        if pattern.named:
+            phrases = [text[start:end] for start, end in zip(starts, ends, strict=True)]
+            self._note(pattern.owner, phrases, (starts, 0), read)
+
+    def add_all(
+        self,
+        part: tuple[int, float, str],
+        patterns: tuple[_Pattern, ...],
+        key: str,
+        span: int,
+        lasts: list[int],
+    ) -> None:
+        """Count the matches of a simple word that end at `lasts` (see `_Word.span`)."""
+        number, section_weight, text = part
+        phrases: list[str] | None = None
+        for pattern in patterns:
+            weight = section_weight * pattern.alias.weight
+            read = (weight < TITLE_WEIGHT, lasts[0] - span, number)
+            self._tally(pattern.owner, key, read, [weight] * len(lasts))
+            if pattern.named:
+                if phrases is None:
+                    phrases = [text[last - span : last - 1] for last in lasts]
+                self._note(pattern.owner, phrases, (lasts, span), read)
+
+    def _tally(self, owner: str, key: str, read: _Read, weights: list[float]) -> None:
+        tally = self.tallies.get((owner, key))
+        if tally is None:
+            self.tallies[owner, key] = (read, weights)
+        else:
+            self.tallies[owner, key] = (min(read, tally[0]), weights + tally[1])
+
+    def _note(
+        self, owner: str, phrases: list[str], starts: tuple[list[int], int], read: _Read
+    ) -> None:
+        """Remember where each way of writing a phrase (by its casefold) is first read.
+
+        `starts` are the phrases' starts, each shifted by the number given with them.
+        """
+        flag, _, number = read
+        places, shift = starts
+        distinct = [phrases[0]] if phrases.count(phrases[0]) == len(phrases) else phrases
+        for phrase in dict.fromkeys(distinct):
+            first = ((flag, places[phrases.index(phrase)] - shift, number), phrase)
+            slot = (owner, phrase.casefold())
+            known = self.written.get(slot)
+            if known is None or first[0] < known[0]:
+                self.written[slot] = first
+
+    def totals(self) -> dict[str, float]:
+        """The evidence weight of each owner."""
+        totals: dict[str, float] = defaultdict(float)
+        for (owner, _), (_, weights) in sorted(self.tallies.items(), key=_first_read):
+            if len(weights) == 1:
+                totals[owner] += weights[0]  # the same as the sum below: w / √1
+                continue
+            weights.sort(reverse=True)
+            totals[owner] += sum(map(truediv, weights, _roots(len(weights))))
+        return totals
+
+    def evidence(self) -> dict[str, list[str]]:
+        """The phrases of each node, as first written, in the order read."""
+        evidence: dict[str, list[str]] = defaultdict(list)
+        for (owner, _), (_, phrase) in sorted(self.written.items(), key=_first_read):
+            evidence[owner].append(phrase)
+        return evidence
+
+
+def _first_read(item: tuple[object, tuple[_Read, object]]) -> _Read:
+    return item[1][0]
+
+
+@cache
+def _roots(count: int) -> tuple[float, ...]:
+    """√1 … √count: the damping of repeats in `_Reading.totals`."""
+    return tuple(math.sqrt(k) for k in range(1, count + 1))
+
+
+def _main_themes(kept: list[tuple[int, float, str]], limit: int) -> list[tuple[int, float, str]]:
+    """Keep every non-theme tag, and only the strongest themes.
+
+    `kept` holds (facet rank, minus the weight, id), sorted.
+    """
+    themes = [-weight for rank, weight, _ in kept if rank == _THEME]
     floor = THEME_SHARE * themes[0] if themes else 0.0
-    chosen: list[tuple[TaxonomyNode, float]] = []
+    chosen = []
     count = 0
-    for node, total in kept:
-        if node.facet == "theme":
-            if count >= limit or total < floor:
+    for rank, weight, owner in kept:
+        if rank == _THEME:
+            if count >= limit or -weight < floor:
                 continue
             count += 1
-        chosen.append((node, total))
+        chosen.append((rank, weight, owner))
     return chosen
 
 
@@ -296,57 +664,47 @@ def _accepts(pattern: _Pattern, text: str, start: int, end: int, phrase: str, la
         return False
     if not (pattern.requires or pattern.forbids):
         return True
-    before, after = _neighbours(text, start, end)
+    before, after = _neighbours(text, start, end, pattern.reach)
     window = alias.context_window
     if pattern.forbids and _near(pattern.forbids, before, after, window):
         return False
     return not pattern.requires or _near(pattern.requires, before, after, window)
 
 
-def _neighbours(text: str, start: int, end: int) -> tuple[list[str], list[str]]:
-    """The words on each side of a match, up to the nearest sentence or caption break."""
+def _neighbours(text: str, start: int, end: int, reach: int) -> tuple[list[str], list[str]]:
+    """Up to `reach` words on each side of a match, short of a sentence or caption break."""
     left = _BARRIER.split(text[max(0, start - _CONTEXT_CHARS) : start])[-1]
     right = _BARRIER.split(text[end : end + _CONTEXT_CHARS])[0]
-    return _WORD.findall(left.casefold()), _WORD.findall(right.casefold())
+    before, after = _WORD.findall(left.casefold()), _WORD.findall(right.casefold())
+    return before[len(before) - reach :] if reach < len(before) else before, after[:reach]
 
 
 def _near(contexts: tuple[_Context, ...], before: list[str], after: list[str], window: int) -> bool:
     """Whether a context phrase ends within `window` words before or starts within after."""
-    folded_before = [w.translate(FOLD_TABLE) for w in before]
-    folded_after = [w.translate(FOLD_TABLE) for w in after]
+    folded: tuple[list[str], list[str]] | None = None
     for context in contexts:
-        left = folded_before if context.loose else before
-        right = folded_after if context.loose else after
-        size = len(context.words)
+        left, right = before, after
+        if context.loose:
+            if folded is None:
+                folded = (_folded_words(before), _folded_words(after))
+            left, right = folded
+        size, phrases = context.size, context.phrases
         for gap in range(window):
             stop = len(left) - gap
-            if stop - size >= 0 and tuple(left[stop - size : stop]) == context.words:
+            if stop - size >= 0 and tuple(left[stop - size : stop]) in phrases:
                 return True
-            if tuple(right[gap : gap + size]) == context.words:
+            if tuple(right[gap : gap + size]) in phrases:
                 return True
     return False
 
 
-def _outermost(hits: list[_Hit]) -> list[_Hit]:
-    """Drop matches that lie inside a longer match of the same group, and repeats."""
-    hits.sort(key=lambda h: (h.pattern.group, h.start, -h.end))
-    kept: list[_Hit] = []
-    cover: dict[str, _Hit] = {}
-    seen: set[tuple[str, int, int]] = set()
-    for hit in hits:
-        group = hit.pattern.group
-        span = (hit.pattern.owner, hit.start, hit.end)
-        outer = cover.get(group)
-        if span in seen:
-            continue
-        inside = outer is not None and hit.end <= outer.end
-        if inside and outer is not None and (hit.start, hit.end) != (outer.start, outer.end):
-            continue
-        seen.add(span)
-        kept.append(hit)
-        if outer is None or hit.end > outer.end:
-            cover[group] = hit
-    return kept
+def _punctuation(text: str, folded: str | None, start: int, end: int) -> str:
+    """The folded words where the scan found an alias with punctuation, to compare."""
+    return text[start:end].translate(FOLD_TABLE) if folded is None else folded[start:end]
+
+
+def _folded_words(words: list[str]) -> list[str]:
+    return [word.translate(FOLD_TABLE) for word in words]
 
 
 def split_plain_text(document: str) -> tuple[str, str]:

@@ -265,6 +265,52 @@ def test_matches_reports_offsets_into_the_cleaned_text(tagger: Tagger) -> None:
     assert text[japan.start : japan.end] == "Jepang" == japan.phrase
 
 
+def test_punctuation_in_an_alias_must_be_there(tagger: Tagger) -> None:
+    dotted = _tag(tagger, "The U.S. Ambassador met Vietnamese leaders in Hanoi")
+    spaced = _tag(tagger, "The U S Ambassador met Vietnamese leaders in Hanoi")
+    assert "partner/us" in _ids(dotted)
+    assert "partner/us" not in _ids(spaced)
+
+
+def test_a_match_inside_a_longer_one_of_its_kind_does_not_count(tagger: Tagger) -> None:
+    tagging = _tag(
+        tagger, "Vietnam and Japan upgrade ties to a Comprehensive Strategic Partnership"
+    )
+    upgrade = next(tag for tag in tagging.tags if tag.id == "event/partnership-upgrade")
+    assert upgrade.evidence == ("Comprehensive Strategic Partnership",)
+
+
+RARE = [
+    ("Việt Nam – Nhật Bản 🇻🇳🇯🇵", "Việt Nam – Nhật Bản"),  # beyond the Basic Multilingual Plane
+    ("Straße: Việt Nam – Nhật Bản", "Strasse: Việt Nam – Nhật Bản"),  # ß folds to two letters
+    ("Привет: Việt Nam – Nhật Bản", "Salut: Việt Nam – Nhật Bản"),  # not among the common
+]
+
+
+@pytest.mark.parametrize(("rare", "common"), RARE)
+def test_rare_characters_change_nothing_found(tagger: Tagger, rare: str, common: str) -> None:
+    body = "Hai nước thúc đẩy hợp tác địa phương và giao lưu nhân dân, ngoại giao nhân dân."
+    assert _ids(tagger.tag(title=rare, lead=None, text=body)) == _ids(
+        tagger.tag(title=common, lead=None, text=body)
+    )
+    found = tagger.matches(f"{rare}. {body}", "vi")
+    assert {m.owner for m in found} >= {"partner/jp", "theme/local-cooperation"}
+    for match in found:  # offsets into the cleaned text, whatever came before
+        assert f"{rare}. {body}"[match.start : match.end] == match.phrase
+
+
+def test_every_piece_of_evidence_is_a_match(tagger: Tagger) -> None:
+    for seed in sorted(SEEDS.glob("*.txt")):
+        text = seed.read_text(encoding="utf-8")
+        tagging = tagger.tag(title="", lead=None, text=text)
+        found: dict[str, set[str]] = {}
+        for match in tagger.matches(text, tagging.language):
+            found.setdefault(match.owner, set()).add(match.phrase)
+        assert tagging.tags
+        for tag in tagging.tags:
+            assert set(tag.evidence) <= found[tag.id], (seed.name, tag.id)
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [

@@ -4,14 +4,25 @@ node and field; `duta taxonomy show|check|suggest` work on real files."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.errors import ConfigError
-from bot.taxonomy import LANGUAGES, fold, load_taxonomy, parse_taxonomy
+from bot.taxonomy import (
+    FOLD_TABLE,
+    LANGUAGES,
+    PUNCTUATION,
+    clean,
+    fold,
+    load_taxonomy,
+    parse_taxonomy,
+    scan_form,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -311,3 +322,63 @@ def test_taxonomy_check_names_the_line_of_an_unknown_id_in_expected_yaml(
     err = capsys.readouterr().err
     assert "expected.yaml:" in err
     assert "[004_fa3bd44e9612663f.txt.must]: unknown tag ids: partner/zz" in err
+
+
+def _reference_clean(text: str) -> str:
+    """clean() as first written: one regular expression over every run of white space."""
+    nfc = unicodedata.normalize("NFC", text)
+    return re.sub(r"\s+", lambda m: "\n" if "\n" in m.group() else " ", nfc).strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " \n\t ",
+        "Hà Nội",
+        "Hà Nội  và\tHuế",
+        "  Tiêu đề \n\n Đoạn một.\r\n\r\nĐoạn hai. ",
+        "Việt Nam\u00a0–\u2009Nhật Bản\u2028mới",
+        "Vie\u0302\u0323t Nam",  # NFD
+        "a\x0bb\x0cc\x1cd\x85e",
+        "line\n \nline\n",
+        "Москва\u3000и  Ханой",
+    ],
+)
+def test_clean_collapses_white_space_as_its_first_definition(text: str) -> None:
+    assert clean(text) == _reference_clean(text)
+
+
+def _expected_scan(char: str) -> str | None:
+    folded = FOLD_TABLE[ord(char)]
+    if len(folded) != 1:
+        return None
+    return folded if folded.isalnum() or folded == " " else PUNCTUATION
+
+
+def test_scan_form_reads_every_character_as_its_fold() -> None:
+    # one by one, over the whole Basic Multilingual Plane (surrogates aside)
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        assert scan_form(char) == _expected_scan(char), hex(code)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Quan hệ Việt – Nga “U.S.” ĐÀ NẴNG, Ủy ban", True),  # common characters: fast
+        ("Quan hệ Việt Nam – Москва, 東京 and Zürich", True),  # rarer ones: table by table
+        ("Việt Nam 🇻🇳 Nhật Bản", False),  # beyond the table: left to the tagger's own road
+    ],
+)
+def test_scan_form_of_a_text_is_the_scan_of_each_character(text: str, read: bool) -> None:
+    form = scan_form(text)
+    assert (form is not None) is read
+    if form is not None:
+        assert form == "".join(str(_expected_scan(char)) for char in text)
+
+
+def test_scan_form_gives_up_where_folding_changes_the_length() -> None:
+    assert scan_form("Straße in Đà Nẵng") is None  # ß folds to "ss"
