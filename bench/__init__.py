@@ -23,7 +23,7 @@ class Config:
     items: int = 20  # entries per feed (baoquocte.vn's feed carries 25)
     latency_s: float = 0.05  # server latency per response
     extract_workers: int = 2  # the extraction pool on a 2-core machine
-    reader_workers: int = 32  # reader's update threads: Duta's default source concurrency
+    reader_workers: int = 64  # reader's update threads: Duta's default source concurrency
     chats: int = 1000  # private chats in the delivery benchmark, one alert each
     mix_groups: int = 150  # the group-heavy delivery mix: groups …
     mix_private: int = 50  # … and private chats …

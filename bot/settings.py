@@ -52,7 +52,7 @@ class Settings:
     log_format: str = "text"
     log_level: str = "INFO"
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    source_concurrency: int = 32  # sources polled at once in one cycle
+    source_concurrency: int = 64  # sources polled at once in one cycle (a batch in `duta run`)
     min_text_chars: int = 280  # shorter extracted text is recorded as rejected
     failing_after_s: float = 24 * 3600.0  # consecutive errors this long mark a source failing
     fetch: FetchSettings = field(default_factory=FetchSettings)
