@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from bot.config import load_sources
 from bot.fetch import Fetcher
-from bot.language import detect_language
+from bot.language import load_model
 from bot.metrics import Metrics
 from bot.models import ExtractedPage, Rejection, Response, Source, StoredArticle, Validators
 from bot.pipeline import Pipeline
@@ -27,9 +27,6 @@ from bot.tagging import Tagger
 from bot.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
-
-WARM_UP_TEXT = "Vietnam and Japan sign a cooperation agreement"
-
 
 def utcnow() -> datetime:
     """The current time, timezone-aware."""
@@ -124,8 +121,8 @@ async def build(
     """
     sources = load_sources(settings.sources_path)
     tagger = load_tagger(settings)
-    # the language model loads on first use (~0.6 s): not on the event loop mid-cycle
-    await asyncio.to_thread(detect_language, WARM_UP_TEXT)
+    # the language model is read here, not on the event loop in the middle of a cycle
+    await asyncio.to_thread(load_model)
     store = open_store(settings)
     pool: ExtractPool | None = None
     try:

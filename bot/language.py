@@ -130,6 +130,11 @@ def _model() -> _Model:
     return model
 
 
+def load_model() -> None:
+    """Load the model now (at start-up) rather than on the first undecided text."""
+    _model()
+
+
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of the text's language, or 'und' when there are no words."""
     if not _LETTER.search(text, 0, SAMPLE_CHARS):
