@@ -8,7 +8,7 @@ recent fingerprints).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Row, Select, delete, func, insert, select, up
 from bot.models import NewArticle, StoredArticle, Tagging
 from bot.store.base import StoreBase
 from bot.store.engine import StoreConflict
-from bot.store.schema import articles, rejections, stories
-from bot.store.tagging import write_tagging
+from bot.store.schema import article_tags, articles, rejections, stories
+from bot.store.tagging import tag_rows, verdict
 
 # Bound parameters per IN (...) query; far below every backend's limit.
 IN_BATCH = 500
@@ -103,21 +103,24 @@ class ArticleQueries(StoreBase):
         Returns None, with nothing changed, when `canonical_url` is already stored —
         also when another worker stored it a moment earlier.
         """
+        values = _values(article) | {"fetched_at": now}
+        if tagged is not None:
+            values |= verdict(*tagged, now=now)
         try:
             with self._write() as conn:
                 if story_id is None:
                     story_id = _new_story(conn, now)
-                values = _values(article) | {"story_id": story_id, "fetched_at": now}
-                article_id = conn.execute(
-                    insert(articles).values(**values).returning(articles.c.id)
-                ).scalar_one()
-                if tagged is not None:
-                    write_tagging(conn, article_id, *tagged, now=now)
-                return _article(conn.execute(_select().where(articles.c.id == article_id)).one())
+                values["story_id"] = story_id
+                # statements built once and given their values as parameters: SQLAlchemy
+                # then reuses the compiled form instead of building a statement per article
+                article_id = int(conn.execute(_INSERT_ARTICLE, values).scalar_one())
+                if tagged is not None and tagged[0].tags:
+                    conn.execute(insert(article_tags), tag_rows(article_id, tagged[0]))
         except StoreConflict:
             if self.story_of_url(article.canonical_url) is not None:
                 return None
             raise  # not a duplicate URL: e.g. an unknown story_id
+        return _stored(article_id, values)
 
     def merge_stories(self, story_id: int, others: Iterable[int]) -> None:
         """Move every article of the `others` stories into `story_id` and drop those stories."""
@@ -163,9 +166,21 @@ class ArticleQueries(StoreBase):
             return [_article(row) for row in conn.execute(query)]
 
 
+_INSERT_STORY = insert(stories).returning(stories.c.id)
+_INSERT_ARTICLE = insert(articles).returning(articles.c.id)
+
+
 def _new_story(conn: Connection, now: datetime) -> int:
-    query = insert(stories).values(created_at=now).returning(stories.c.id)
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(_INSERT_STORY, {"created_at": now}).scalar_one())
+
+
+def _stored(article_id: int, values: dict[str, Any]) -> StoredArticle:
+    """The article just inserted, as a read would return it (dates in UTC)."""
+    row: dict[str, Any] = {name: values.get(name) for name in _COLUMNS} | {"id": article_id}
+    for name in ("published_at", "fetched_at"):
+        if row[name] is not None:
+            row[name] = row[name].astimezone(UTC)
+    return StoredArticle(**row)
 
 
 def _values(article: NewArticle) -> dict[str, Any]:

@@ -7,6 +7,7 @@ evidence, and the ids of stored articles (for re-tagging after a taxonomy change
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -54,15 +55,33 @@ class TaggingQueries(StoreBase):
 def write_tagging(
     conn: Connection, article_id: int, tagging: Tagging, summary: str, *, now: datetime
 ) -> None:
-    """`set_tagging` inside a caller's transaction (storing a new article writes both at once)."""
-    verdict = {
+    """`set_tagging` inside a caller's transaction."""
+    found = conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(**verdict(tagging, summary, now=now))
+    )
+    if found.rowcount == 0:
+        raise StoreError(f"unknown article {article_id}")
+    conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
+    if tagging.tags:
+        conn.execute(insert(article_tags), tag_rows(article_id, tagging))
+
+
+def verdict(tagging: Tagging, summary: str, *, now: datetime) -> dict[str, Any]:
+    """The article columns the tagging stage sets."""
+    return {
         "detected_language": tagging.language,
         "relevant": tagging.relevant,
         "relevance": tagging.relevance,
         "summary": summary,
         "tagged_at": now,
     }
-    rows = [
+
+
+def tag_rows(article_id: int, tagging: Tagging) -> list[dict[str, Any]]:
+    """The article_tags rows of one article."""
+    return [
         {
             "article_id": article_id,
             "tag_id": tag.id,
@@ -73,9 +92,3 @@ def write_tagging(
         }
         for tag in tagging.tags
     ]
-    found = conn.execute(update(articles).where(articles.c.id == article_id).values(**verdict))
-    if found.rowcount == 0:
-        raise StoreError(f"unknown article {article_id}")
-    conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
-    if rows:
-        conn.execute(insert(article_tags), rows)
