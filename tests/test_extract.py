@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
+import os
+import signal
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.dedup import choose_canonical
-from bot.errors import ExtractError
-from bot.extract import VN_TZ, extract, extract_or_reject, find_credit_url, warm_up
-from bot.models import ExtractedPage, Rejection
+from bot.discover import discover
+from bot.errors import ExtractError, ParseError
+from bot.extract import VN_TZ, extract, extract_or_reject, find_credit_url
+from bot.models import ExtractedPage, Rejection, Response, Source
+from bot.pool import ExtractPool
 
 DATA = Path(__file__).parent / "data" / "extract"
+FEED = Path(__file__).parent / "data" / "discover" / "nhandan-thegioi-1231.rss"
+NHANDAN_FEED = "https://nhandan.vn/rss/thegioi-1231.rss"
+FEED_NOW = datetime(2025, 12, 4, 11, 0, tzinfo=UTC)
 
 NHANDAN_URL = (
     "https://nhandan.vn/tang-cuong-hieu-qua-hop-coac-giua-viet-nam-va-cac-to-org-phi-chinh-gov-"
@@ -422,13 +429,116 @@ def test_find_credit_url(text: str, expected: str | None) -> None:
     assert find_credit_url(text) == expected
 
 
-def test_pool_workers_extract_after_warm_up() -> None:
-    """The real deployment: a spawned process pool whose initializer is warm_up."""
-    html = page("vietnamvn_id_ngo_conference.html")
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=warm_up) as pool:
-        accepted = pool.submit(extract_or_reject, html, VIETNAMVN_URL, None, 280).result(60)
-        rejected = pool.submit(extract_or_reject, b"", VIETNAMVN_URL, None, 280).result(60)
+# --- the process pool -------------------------------------------------------------------
 
-    assert accepted == extract(html, VIETNAMVN_URL)
-    assert rejected == Rejection(VIETNAMVN_URL, "empty page")
+FIXTURES = [
+    ("nhandan_ngo_conference.html", NHANDAN_URL),
+    ("vietnamvn_id_ngo_conference.html", VIETNAMVN_URL),
+    ("thoidai_viet_nga.html", THOIDAI_URL),
+    ("baoquocte_en_japan.html", WVR_URL),
+    ("legacy_windows1258.html", LEGACY_URL),
+    ("nhandan_video.html", VIDEO_URL),
+]
+# Big enough to keep a worker busy for a good second: the page a test kills it on.
+SLOW_URL = "https://thoidai.com.vn/mot-trang-rat-dai-1.html"
+SLOW_PAGE = (
+    "<html lang='vi'><body><article><h1>Một trang rất dài</h1>"
+    + "<p>Hội hữu nghị tổ chức giao lưu văn hóa với bạn bè quốc tế tại Hà Nội. </p>" * 24_000
+    + "</article></body></html>"
+).encode()
+
+
+def workers_alive() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == "duta-extract"]
+
+
+async def test_pool_workers_extract_every_page_as_this_process_does() -> None:
+    """The real deployment: two worker processes, warmed up before the first page."""
+    pool = ExtractPool(2, min_text_chars=280)
+    try:
+        await pool.ready()
+        assert len(workers_alive()) == 2
+        pages = [(page(name), url) for name, url in FIXTURES] * 3
+        results = await asyncio.gather(*(pool.extract(html, url, None) for html, url in pages))
+    finally:
+        pool.close()
+
+    assert results == [extract_or_reject(html, url, None, 280) for html, url in pages]
+    assert isinstance(results[0], ExtractedPage) and isinstance(results[5], Rejection)
+    assert workers_alive() == []  # close() stops them
+
+
+async def test_a_worker_killed_mid_page_costs_only_that_page() -> None:
+    pool = ExtractPool(1, min_text_chars=280)
+    try:
+        await pool.ready()
+        doomed = asyncio.ensure_future(pool.extract(SLOW_PAGE, SLOW_URL, None))
+        queued = asyncio.ensure_future(pool.extract(page(FIXTURES[0][0]), NHANDAN_URL, None))
+        await asyncio.sleep(0.3)  # the worker is now deep in the slow page
+        [worker] = workers_alive()
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+
+        assert await doomed == Rejection(SLOW_URL, "extraction worker crashed on this page")
+        # the page queued behind it is extracted by the worker that replaced it
+        assert await queued == extract(page(FIXTURES[0][0]), NHANDAN_URL)
+        [replacement] = workers_alive()
+        assert replacement.pid != worker.pid
+        html = page("thoidai_viet_nga.html")
+        assert await pool.extract(html, THOIDAI_URL, None) == extract(html, THOIDAI_URL)
+    finally:
+        pool.close()
+
+
+async def test_a_worker_that_dies_starting_up_is_started_again() -> None:
+    html = page("thoidai_viet_nga.html")
+    pool = ExtractPool(1, min_text_chars=280)
+    try:
+        [worker] = workers_alive()
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)  # long before it has loaded trafilatura
+
+        # no worker can take the page: it is answered at once, not held
+        crashed = Rejection(THOIDAI_URL, "extraction worker crashed on this page")
+        assert await pool.extract(html, THOIDAI_URL, None) == crashed
+        await pool.ready()  # a second later, a new worker
+        [replacement] = workers_alive()
+        assert replacement.pid != worker.pid
+        assert await pool.extract(html, THOIDAI_URL, None) == extract(html, THOIDAI_URL)
+    finally:
+        pool.close()
+
+
+async def test_closing_the_pool_cancels_the_pages_still_waiting() -> None:
+    pool = ExtractPool(1, min_text_chars=280)
+    try:
+        await pool.ready()
+        running = asyncio.ensure_future(pool.extract(SLOW_PAGE, SLOW_URL, None))
+        waiting = asyncio.ensure_future(pool.extract(SLOW_PAGE, SLOW_URL + "?2", None))
+        await asyncio.sleep(0.1)
+    finally:
+        pool.close()
+
+    for future in (running, waiting):
+        with pytest.raises(asyncio.CancelledError):
+            await future
+    assert workers_alive() == []
+
+
+async def test_pool_discovery_reads_feeds_and_its_errors_reach_the_caller() -> None:
+    source = Source(name="nhandan", url=NHANDAN_FEED, kind="rss", language="vi")
+    feed = Response(NHANDAN_FEED, 200, FEED.read_bytes(), {"content-type": "application/rss+xml"})
+    html = Response(NHANDAN_FEED, 200, page(FIXTURES[0][0]), {"content-type": "text/html"})
+    pool = ExtractPool(1, min_text_chars=280)
+    try:
+        found = await pool.discover(source, feed, FEED_NOW)
+        with pytest.raises(ParseError) as caught:
+            await pool.discover(source, html, FEED_NOW)
+    finally:
+        pool.close()
+
+    assert found == discover(source, feed, now=FEED_NOW)
+    assert found.title == "Thế giới - Báo Nhân Dân điện tử"
+    assert found.items
+    assert caught.value.url == NHANDAN_FEED
+    assert caught.value.reason == "expected a feed but got an HTML page"
