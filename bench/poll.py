@@ -130,6 +130,7 @@ async def duta_cycles(settings: Settings, sources: list[Source], server: FeedSer
                 tagger=load_tagger(settings),
                 clock=lambda: datetime.now(UTC),
             )
+            await pool.ready()  # a steady-state cycle: `duta run` started its workers long ago
             server.advance()
             for _ in range(2):
                 before = (fetcher.stats.bytes, fetcher.stats.requests)
