@@ -28,6 +28,7 @@ from bot.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
 
+
 def utcnow() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)
