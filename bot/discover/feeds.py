@@ -100,15 +100,7 @@ def _fast_items(
     now: datetime,
 ) -> Iterator[FeedItem]:
     """FeedItems from fastfeedparser entries, by the same rules as `_items`."""
-    seen: set[str] = set()
-    for entry in entries:
-        url = absolute_http_url(base, entry.get("link"))
-        guid = clean_text(entry.get("id"))
-        if url is None or url in seen or (guid is not None and guid in seen):
-            continue
-        seen.add(url)
-        if guid is not None:
-            seen.add(guid)
+    for entry, url, guid in _linked(base, entries):
         published = parse_w3c_datetime(entry.get("published") or entry.get("updated"))
         yield FeedItem(
             url=url,
@@ -119,6 +111,23 @@ def _fast_items(
             guid=guid,
             language=language,
         )
+
+
+def _linked(
+    base: str, entries: list[Mapping[str, Any]]
+) -> Iterator[tuple[Mapping[str, Any], str, str | None]]:
+    """(entry, absolute link, GUID) for entries with a usable link; repeated links or
+    GUIDs keep the first."""
+    seen: set[str] = set()
+    for entry in entries:
+        url = absolute_http_url(base, entry.get("link"))
+        guid = clean_text(entry.get("id"))
+        if url is None or url in seen or (guid is not None and guid in seen):
+            continue
+        seen.add(url)
+        if guid is not None:
+            seen.add(guid)
+        yield entry, url, guid
 
 
 def _fast_title(title: str | None) -> str | None:
@@ -164,15 +173,7 @@ def _items(
     now: datetime,
 ) -> Iterator[FeedItem]:
     """FeedItems for entries with a usable link; repeated links or GUIDs keep the first."""
-    seen: set[str] = set()
-    for entry in entries:
-        url = absolute_http_url(base, entry.get("link"))
-        guid = clean_text(entry.get("id"))
-        if url is None or url in seen or (guid is not None and guid in seen):
-            continue
-        seen.add(url)
-        if guid is not None:
-            seen.add(guid)
+    for entry, url, guid in _linked(base, entries):
         yield FeedItem(
             url=url,
             source=source.name,
